@@ -1,0 +1,1 @@
+"""Plain-Python rules of the portal: no Flask imports here."""

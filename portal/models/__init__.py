@@ -1,0 +1,26 @@
+"""SQLAlchemy models, one module per aggregate. Importing this registers all tables."""
+from .audit import AuditEvent
+from .base import Base, new_id
+from .channel import Channel, Membership, RoutingRule, Unit
+from .report import (
+    Answer,
+    Attachment,
+    AttachmentChunk,
+    Exclusion,
+    KeyGrant,
+    Message,
+    Note,
+    Report,
+    ReportKey,
+    StatusEvent,
+)
+from .settings import Setting
+from .stats import PublishedSummary, StatsRelease
+from .user import ServerSession, User
+
+__all__ = [
+    "Answer", "Attachment", "AttachmentChunk", "AuditEvent", "Base", "Channel", "Exclusion",
+    "KeyGrant", "Membership", "Message", "Note", "PublishedSummary", "Report", "ReportKey",
+    "RoutingRule", "ServerSession", "Setting", "StatsRelease", "StatusEvent", "Unit", "User",
+    "new_id",
+]

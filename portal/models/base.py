@@ -1,0 +1,39 @@
+"""Declarative base, naming convention and id generation shared by all models."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names so Alembic autogenerate and downgrades work on
+# SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LENGTH = 22
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def new_id() -> str:
+    """A random, non-sequential id: ids reveal neither order nor volume."""
+    return secrets.token_urlsafe(16)  # 22 characters, 128 bits
+
+
+def utcnow() -> dt.datetime:
+    """Timezone-naive UTC, for handler-side events only (never reporter-side)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def today() -> dt.date:
+    """Day precision: the only precision stored for reporter-side events."""
+    return dt.datetime.now(dt.UTC).date()

@@ -1,0 +1,200 @@
+"""The report aggregate: the case, its encrypted answers, dialogue, files and keys.
+
+Columns named *_ct hold ciphertext produced by crypto/ (see docs/crypto.md);
+everything else is one of the clear fields DESIGN.md allows. Reporter-side
+events are dates (day precision), never timestamps.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.domain.taxonomy import STATUS_NEW
+
+from .base import ID_LENGTH, Base, new_id, utcnow
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    track: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(40))
+    chain_level: Mapped[str | None] = mapped_column(String(40))
+    principle: Mapped[str | None] = mapped_column(String(40))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id"))
+    status: Mapped[str] = mapped_column(String(16), default=STATUS_NEW)
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    time_lost: Mapped[str | None] = mapped_column(String(8))
+    hours_saved_per_year: Mapped[int | None] = mapped_column(Integer)
+    publish_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    acknowledged_on: Mapped[dt.date | None] = mapped_column(Date)
+    feedback_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    acknowledge_due: Mapped[dt.date] = mapped_column(Date)
+    feedback_due: Mapped[dt.date | None] = mapped_column(Date)
+    last_reporter_message_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    # Receipt access: the selector finds the row, the secret (never stored)
+    # derives the key that opens reporter_wrapped_key.
+    receipt_selector: Mapped[str] = mapped_column(String(16), unique=True)
+    receipt_salt: Mapped[bytes] = mapped_column(LargeBinary(32))
+    reporter_wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    escrow_wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    answers: Mapped[list[Answer]] = relationship(back_populates="report", cascade="all, delete-orphan")
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="Message.seq"
+    )
+    events: Mapped[list[StatusEvent]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="StatusEvent.seq"
+    )
+    keys: Mapped[list[ReportKey]] = relationship(back_populates="report", cascade="all, delete-orphan")
+    exclusions: Mapped[list[Exclusion]] = relationship(cascade="all, delete-orphan")
+
+    __table_args__ = (
+        # The inbox filters by channel and status and sorts by due dates.
+        Index("ix_reports_channel_status_received", "channel_id", "status", "received_on"),
+        Index("ix_reports_acknowledge_due", "acknowledge_due"),
+        Index("ix_reports_feedback_due", "feedback_due"),
+    )
+
+
+class Answer(Base):
+    """One encrypted free-text answer of the report form."""
+
+    __tablename__ = "report_answers"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    body_ct: Mapped[bytes] = mapped_column(LargeBinary)
+
+    report: Mapped[Report] = relationship(back_populates="answers")
+    __table_args__ = (UniqueConstraint("report_id", "field", name="uq_report_answers_report_field"),)
+
+
+class Message(Base):
+    """A dialogue entry, either way; ordered by seq, dated by day."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(16))
+    author_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(24), default="message")
+    body_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    sent_on: Mapped[dt.date] = mapped_column(Date)
+    read_by_handler: Mapped[bool] = mapped_column(Boolean, default=False)
+    read_by_reporter: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    report: Mapped[Report] = relationship(back_populates="messages")
+    __table_args__ = (UniqueConstraint("report_id", "seq", name="uq_messages_report_seq"),)
+
+
+class Note(Base):
+    """An internal handler note: encrypted, never shown to the reporter."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    author_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    body_ct: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StatusEvent(Base):
+    """One step of the timeline the reporter sees (day precision)."""
+
+    __tablename__ = "status_events"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    actor_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    report: Mapped[Report] = relationship(back_populates="events")
+    __table_args__ = (UniqueConstraint("report_id", "seq", name="uq_status_events_report_seq"),)
+
+
+class Attachment(Base):
+    """An encrypted file; its name and type are inside meta_ct, its bytes in chunks."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    meta_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    stream_header: Mapped[bytes] = mapped_column(LargeBinary)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    chunks: Mapped[list[AttachmentChunk]] = relationship(
+        cascade="all, delete-orphan", order_by="AttachmentChunk.idx"
+    )
+
+
+class AttachmentChunk(Base):
+    __tablename__ = "attachment_chunks"
+
+    attachment_id: Mapped[str] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), primary_key=True
+    )
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReportKey(Base):
+    """The report's data key wrapped (HPKE) for one handler."""
+
+    __tablename__ = "report_keys"
+
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    key_version: Mapped[int] = mapped_column(Integer)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+
+    report: Mapped[Report] = relationship(back_populates="keys")
+
+
+class Exclusion(Base):
+    """A handler the reporter excluded for conflict of interest."""
+
+    __tablename__ = "exclusions"
+
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class KeyGrant(Base):
+    """A handler who should get a report's key from a current holder."""
+
+    __tablename__ = "key_grants"
+
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    __table_args__ = (Index("ix_key_grants_user", "user_id"),)
