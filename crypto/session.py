@@ -1,0 +1,39 @@
+"""Server-side session secrets split between the database and the cookie.
+
+The unlocked secret (a handler's private key, a reporter's DEK) is stored
+server-side only encrypted under a random key that lives only in the
+client's cookie: a database dump alone or a cookie alone decrypts nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from . import _aead
+from .envelope import unwrap_symmetric, wrap_symmetric
+from .errors import DecryptionError
+
+COOKIE_KEY_BYTES = 32
+WRAP_PURPOSE = "session"
+
+
+def seal_session_secret(secret: bytes, *, session_id: str, purpose: str) -> tuple[bytes, bytes]:
+    """(cookie_key, sealed_blob). Put cookie_key only in the (HttpOnly) cookie
+    and sealed_blob only in the server-side session store. `purpose` (e.g.
+    "handler-key", "reporter-dek") keeps one kind of secret from being opened
+    as another; session_id keeps a blob from being moved to another session."""
+    _aead.require_ids(session_id=session_id, purpose=purpose)
+    cookie_key = secrets.token_bytes(COOKIE_KEY_BYTES)
+    blob = wrap_symmetric(secret, cookie_key, purpose=WRAP_PURPOSE, context=(purpose, session_id))
+    return cookie_key, blob
+
+
+def open_session_secret(cookie_key: bytes, sealed_blob: bytes, *, session_id: str, purpose: str) -> bytes:
+    _aead.require_ids(session_id=session_id, purpose=purpose)
+    # The cookie key comes from the client: a malformed one is a failed
+    # decryption like any other, not a programming error.
+    if not isinstance(cookie_key, (bytes, bytearray)) or len(cookie_key) != COOKIE_KEY_BYTES:
+        raise DecryptionError()
+    return unwrap_symmetric(
+        sealed_blob, cookie_key, purpose=WRAP_PURPOSE, context=(purpose, session_id)
+    )
