@@ -32,7 +32,7 @@ def open_session_secret(cookie_key: bytes, sealed_blob: bytes, *, session_id: st
     _aead.require_ids(session_id=session_id, purpose=purpose)
     # The cookie key comes from the client: a malformed one is a failed
     # decryption like any other, not a programming error.
-    if not isinstance(cookie_key, (bytes, bytearray)) or len(cookie_key) != COOKIE_KEY_BYTES:
+    if not isinstance(cookie_key, (bytes, bytearray, memoryview)) or len(cookie_key) != COOKIE_KEY_BYTES:
         raise DecryptionError()
     return unwrap_symmetric(
         sealed_blob, cookie_key, purpose=WRAP_PURPOSE, context=(purpose, session_id)

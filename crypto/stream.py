@@ -60,7 +60,7 @@ class StreamEncryptor:
         self._finalized = False
         self.plaintext_bytes = 0
 
-    def _seal(self, chunk: bytes, last: bool) -> bytes:
+    def _seal(self, chunk, last: bool) -> bytes:
         if self._index >= MAX_CHUNKS:
             raise ValueError("file too large for a 32-bit chunk counter")
         sealed = self._aead.encrypt(_nonce(self._prefix, self._index, last), chunk, self.header)
@@ -71,14 +71,24 @@ class StreamEncryptor:
         """Sealed chunks completed by `data` (possibly none)."""
         if self._finalized:
             raise ValueError("update() after finalize()")
-        self._buffer += data
-        self.plaintext_bytes += len(data)
+        view = memoryview(data).cast("B")
+        self.plaintext_bytes += len(view)
         out = []
-        # ">=": a full buffer is sealed as non-final at once, which is why the
-        # final chunk is always shorter than CHUNK_SIZE (possibly empty).
-        while len(self._buffer) >= CHUNK_SIZE:
-            out.append(self._seal(bytes(self._buffer[:CHUNK_SIZE]), last=False))
-            del self._buffer[:CHUNK_SIZE]
+        # A full chunk is sealed as non-final as soon as it is complete, which
+        # is why the final chunk is always shorter than CHUNK_SIZE (maybe empty).
+        if self._buffer:
+            need = CHUNK_SIZE - len(self._buffer)
+            self._buffer += view[:need]
+            view = view[need:]
+            if len(self._buffer) < CHUNK_SIZE:
+                return out
+            out.append(self._seal(self._buffer, last=False))
+            self._buffer = bytearray()
+        # Whole chunks straight from the caller's buffer: no copies.
+        while len(view) >= CHUNK_SIZE:
+            out.append(self._seal(view[:CHUNK_SIZE], last=False))
+            view = view[CHUNK_SIZE:]
+        self._buffer += view
         return out
 
     def finalize(self) -> list[bytes]:
@@ -86,7 +96,7 @@ class StreamEncryptor:
         if self._finalized:
             raise ValueError("finalize() called twice")
         self._finalized = True
-        last = self._seal(bytes(self._buffer), last=True)
+        last = self._seal(self._buffer, last=True)
         self._buffer = bytearray()
         return [last]
 

@@ -222,3 +222,13 @@ def test_symmetric_tamper_any_byte(position, mask):
 def test_symmetric_rejects_str_as_context():
     with pytest.raises(TypeError):
         wrap_symmetric(DEK, KEK, purpose="receipt", context="rep-1")  # type: ignore[arg-type]
+
+
+def test_memoryview_inputs_from_database_drivers():
+    # psycopg returns bytea columns as memoryview: every stored input must work.
+    blob = encrypt_field(DEK, b"x", **LOC)
+    assert decrypt_field(memoryview(DEK), memoryview(blob), **LOC) == b"x"
+    wrapped = wrap_for_recipient(DEK, memoryview(A_PUB), **RCPT)
+    assert unwrap_for_recipient(memoryview(wrapped), memoryview(A_PRIV), **RCPT) == DEK
+    sym = wrap_symmetric(DEK, KEK, purpose="p", context=("c",))
+    assert unwrap_symmetric(memoryview(sym), memoryview(KEK), purpose="p", context=("c",)) == DEK

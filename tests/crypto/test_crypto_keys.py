@@ -200,3 +200,16 @@ def test_wrong_secrets_are_indistinguishable(handler):
     assert len({str(e) for e in errors}) == 1
     assert len({e.args for e in errors}) == 1
     assert all(e.__cause__ is None and e.__suppress_context__ for e in errors if e.__context__)
+
+
+def test_unlock_accepts_memoryview_columns(handler):
+    private = keys.unlock_with_password(
+        "correct horse",
+        user_id=USER,
+        salt=memoryview(handler.salt),
+        verifier=memoryview(handler.verifier),
+        wrapped_private_key=memoryview(handler.private_key_wrapped_by_password),
+        pepper=PEPPER,
+        params=PARAMS,
+    )
+    assert keys.public_key_for(private) == handler.public_key

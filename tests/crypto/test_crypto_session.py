@@ -58,3 +58,8 @@ def test_tamper_any_byte(position, mask):
     bad[position % len(bad)] ^= mask
     with pytest.raises(DecryptionError):
         open_session_secret(cookie_key, bytes(bad), session_id="s1", purpose="handler-key")
+
+
+def test_memoryview_inputs():
+    cookie_key, blob = seal_session_secret(SECRET, session_id="s1", purpose="handler-key")
+    assert open_session_secret(memoryview(cookie_key), memoryview(blob), session_id="s1", purpose="handler-key") == SECRET
