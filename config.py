@@ -123,11 +123,14 @@ def load_settings() -> Settings:
 
     database_url = _env("DATABASE_URL") or f"sqlite:///{instance / 'tillit.sqlite3'}"
     default_argon = Argon2Params.PRODUCTION
-    argon2 = Argon2Params(
-        memory_kib=_env_int("ARGON2_MEMORY_KIB", default_argon.memory_kib),
-        iterations=_env_int("ARGON2_ITERATIONS", default_argon.iterations),
-        lanes=_env_int("ARGON2_LANES", default_argon.lanes),
-    )
+    try:
+        argon2 = Argon2Params(
+            memory_kib=_env_int("ARGON2_MEMORY_KIB", default_argon.memory_kib),
+            iterations=_env_int("ARGON2_ITERATIONS", default_argon.iterations),
+            lanes=_env_int("ARGON2_LANES", default_argon.lanes),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"PORTAL_ARGON2_* settings are invalid: {exc}") from exc
     return Settings(
         env=env,
         instance_path=instance,

@@ -76,7 +76,7 @@ def _register_template_globals(app: Flask) -> None:
     def layout_context():
         return {
             "organisation_name": app.config["TILLIT"].organisation_name,
-            "language_form": LanguageForm(next=request.full_path.rstrip("?")),
+            "language_form": LanguageForm(formdata=None, next=request.full_path.rstrip("?")),
             "language_names": LANGUAGE_NAMES,
             "current_language": str(get_locale()),
         }

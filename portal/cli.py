@@ -1,0 +1,91 @@
+"""`flask --app wsgi portal <command>`: setup and operations."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from . import db, migrate
+from .accounts import UsernameTaken, create_user
+from .domain.passwords import PasswordPolicyError
+from .domain.taxonomy import ROLES
+from .models import User
+
+portal_cli = AppGroup("portal", help="Tillit administration commands.")
+
+POLICY_TEXT = {
+    "too_short": "The password must be at least 12 characters.",
+    "too_long": "The password is too long.",
+    "common": "The password is too common or contains the username.",
+}
+
+
+def _settings():
+    return current_app.config["TILLIT"]
+
+
+def _create_user_interactively(username: str, name: str, roles: set[str], email: str | None,
+                               password: str | None) -> None:
+    session = db.session()
+    while True:
+        secret = password or click.prompt("Password (12+ characters)", hide_input=True,
+                                          confirmation_prompt=True)
+        try:
+            created = create_user(session, _settings(), username=username, display_name=name,
+                                  password=secret, roles=roles, email=email)
+            break
+        except PasswordPolicyError as error:
+            click.echo(POLICY_TEXT[error.reason], err=True)
+            if password is not None:
+                sys.exit(1)
+        except UsernameTaken:
+            click.echo(f"The username {username!r} is taken.", err=True)
+            sys.exit(1)
+    session.commit()
+    click.echo(f"Created {created.user.username} ({', '.join(created.user.roles)}).")
+    click.echo("Recovery key (shown once; store it offline, it restores access if the password is lost):")
+    click.echo(f"  {created.recovery_key}")
+
+
+@portal_cli.command("init")
+@click.option("--no-admin", is_flag=True, help="Only migrate; do not ask for a first admin.")
+def init_command(no_admin: bool) -> None:
+    """Migrate the database to the newest schema and create the first admin."""
+    migrate.upgrade(_settings().database_url)
+    click.echo("Database is up to date.")
+    if no_admin:
+        return
+    if db.session().scalar(select(User.id).where(User.is_admin)):
+        click.echo("An admin exists already.")
+        return
+    username = click.prompt("First admin's username")
+    name = click.prompt("Full name")
+    _create_user_interactively(username, name, {"admin"}, None, None)
+
+
+@portal_cli.command("create-user")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True, help="Name shown to colleagues and, for handlers, to reporters.")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
+@click.option("--email", default=None, help="Address for content-free notification digests.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(username: str, display_name: str, roles: tuple[str, ...], email: str | None,
+                        password_stdin: bool) -> None:
+    """Create a staff account with its key pair; prints the recovery key once."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    _create_user_interactively(username, display_name, set(roles), email, password)
+
+
+@portal_cli.command("demo")
+def demo_command() -> None:
+    """Seed realistic demo data once (channels, staff, cases, stories)."""
+    from .demo import seed_demo
+
+    seed_demo(db.session(), _settings(), click.echo)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(portal_cli)

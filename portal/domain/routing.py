@@ -1,0 +1,50 @@
+"""Routing: which channel receives a report, and who may be excluded."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    track: str
+    category: str | None
+    chain_level: str | None
+    channel_id: str
+    priority: int = 100
+
+
+class NoRouteError(LookupError):
+    """No rule sends this kind of report anywhere: an admin must add one."""
+
+
+class ExclusionError(ValueError):
+    """The reporter tried to exclude every handler of the channel."""
+
+
+def choose_channel(rules, track: str, category: str, chain_level: str | None = None) -> str:
+    """The most specific matching rule wins (category and chain level beat
+    wildcards); among equally specific rules the lowest priority number."""
+    candidates = [
+        rule for rule in rules
+        if rule.track == track
+        and rule.category in (None, category)
+        and rule.chain_level in (None, chain_level)
+    ]
+    if not candidates:
+        raise NoRouteError(f"no routing rule for {track}/{category}")
+    best = min(
+        candidates,
+        key=lambda r: (-(r.category is not None) - (r.chain_level is not None), r.priority),
+    )
+    return best.channel_id
+
+
+def recipients_after_exclusion(members: list[str], excluded: set[str]) -> list[str]:
+    """Members who will receive the report; at least one must remain."""
+    unknown = excluded - set(members)
+    if unknown:
+        raise ExclusionError("can only exclude handlers of the receiving channel")
+    remaining = [m for m in members if m not in excluded]
+    if not remaining:
+        raise ExclusionError("at least one handler must remain")
+    return remaining

@@ -1,0 +1,61 @@
+"""The `flask portal` commands: init, create-user and demo."""
+from sqlalchemy import func, select
+
+from portal import create_app, db
+from support import make_settings
+from portal.domain.taxonomy import STATUSES
+from portal.models import AuditEvent, PublishedSummary, Report, User
+
+
+def test_init_migrates_and_creates_the_first_admin(tmp_path, empty_database):
+    app = create_app(make_settings(tmp_path, empty_database.url))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["portal", "init"],
+                           input="Admin\nAda Admin\nett långt och bra lösenord\nett långt och bra lösenord\n")
+    assert result.exit_code == 0, result.output
+    assert "Recovery key" in result.output
+    with app.app_context():
+        admin = db.session().scalar(select(User).where(User.username == "admin"))
+        assert admin.is_admin and not admin.is_handler
+        # The recovery key is printed, never stored.
+        recovery = result.output.split("offline, it restores access if the password is lost):")[1].split()[0]
+        stored = b"".join(v for v in (admin.login_salt, admin.login_verifier, admin.wrapped_private_key,
+                                      admin.recovery_wrapped_private_key) if v)
+        assert recovery.encode() not in stored
+    again = runner.invoke(args=["portal", "init"])
+    assert "An admin exists already" in again.output
+
+
+def test_create_user_enforces_the_password_policy(app, database):
+    runner = app.test_cli_runner()
+    weak = runner.invoke(args=["portal", "create-user", "--username", "h1", "--name", "H One",
+                               "--role", "handler", "--password-stdin"], input="short\n")
+    assert weak.exit_code != 0
+    assert "at least 12 characters" in weak.output
+    ok = runner.invoke(args=["portal", "create-user", "--username", "h1", "--name", "H One",
+                             "--role", "handler", "--role", "viewer", "--password-stdin"],
+                       input="ett långt och bra lösenord\n")
+    assert ok.exit_code == 0, ok.output
+    taken = runner.invoke(args=["portal", "create-user", "--username", "H1", "--name", "Other",
+                                "--role", "handler", "--password-stdin"], input="ett långt och bra lösenord\n")
+    assert taken.exit_code != 0 and "taken" in taken.output
+    with app.app_context():
+        user = db.session().scalar(select(User).where(User.username == "h1"))
+        assert user.roles == ("handler", "viewer")
+        assert db.session().scalar(select(func.count()).select_from(AuditEvent)) == 1
+
+
+def test_demo_seeds_every_state_once(app, database):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["portal", "demo"])
+    assert first.exit_code == 0, first.output
+    assert "anna" in first.output and "Demo receipts" in first.output
+    second = runner.invoke(args=["portal", "demo"])
+    assert "already there" in second.output
+    with app.app_context():
+        session = db.session()
+        statuses = set(session.scalars(select(Report.status)))
+        assert statuses == set(STATUSES)
+        assert session.scalar(select(func.count()).select_from(Report)) == 11
+        languages = set(session.scalars(select(PublishedSummary.language)))
+        assert languages == {"sv", "en"}
