@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from config import Settings, check_production, load_settings
 
 from . import db, errors, i18n, security
+from .uploads import TillitRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.request_class = TillitRequest  # uploads are spooled encrypted, never as plaintext temp files
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TILLIT=settings,
