@@ -71,8 +71,14 @@ def _register_template_globals(app: Flask) -> None:
     from flask import request
     from flask_babel import get_locale
 
+    from flask_babel import format_date
+
+    from . import labels
     from .forms import LanguageForm
     from .i18n import LANGUAGE_NAMES
+
+    app.jinja_env.globals["labels"] = labels
+    app.jinja_env.filters["format_date"] = lambda day: format_date(day, "long") if day else ""
 
     @app.context_processor
     def layout_context():

@@ -55,7 +55,9 @@ class NewReport:
 @dataclass(frozen=True)
 class Submitted:
     report_id: str
-    receipt: str  # shown to the reporter once, never stored
+    receipt: str = field(repr=False)  # shown to the reporter once, never stored
+    # Kept only for the rest of the request, to encrypt the attachments.
+    data_key: bytes = field(repr=False, default=b"")
 
 
 def route(session: Session, track: str, category: str, chain_level: str | None) -> str:
@@ -124,7 +126,7 @@ def submit(session: Session, settings: Settings, new: NewReport, received_on: dt
         session.add(Exclusion(report_id=report_id, user_id=user_id))
     session.add(StatusEvent(report_id=report_id, seq=1, status=STATUS_NEW, occurred_on=received_on))
     session.flush()
-    return Submitted(report_id=report_id, receipt=receipt_text)
+    return Submitted(report_id=report_id, receipt=receipt_text, data_key=dek)
 
 
 def _unused_receipt(session: Session):

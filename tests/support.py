@@ -49,3 +49,28 @@ class FormClient:
 
     def __getattr__(self, name):
         return getattr(self.client, name)
+
+
+HANDLER_PASSWORD = "ett långt och bra lösenord"
+
+
+def seed_channels(session, settings):
+    """Two channels with two handlers each, routing for both tracks and a unit."""
+    from portal.accounts import create_user
+    from portal.models import Channel, Membership, RoutingRule, Unit
+
+    improvement = Channel(name="Improvement", track="obstacle")
+    whistle = Channel(name="Whistleblowing", track="misconduct")
+    session.add_all([improvement, whistle, Unit(name="Unit A")])
+    session.flush()
+    session.add_all([RoutingRule(track="obstacle", channel_id=improvement.id),
+                     RoutingRule(track="misconduct", channel_id=whistle.id)])
+    handlers = {}
+    for username, channel in [("anna", improvement), ("bjorn", improvement),
+                              ("carin", whistle), ("david", whistle)]:
+        user = create_user(session, settings, username=username, display_name=username.title(),
+                           password=HANDLER_PASSWORD, roles={"handler"}).user
+        session.add(Membership(channel_id=channel.id, user_id=user.id))
+        handlers[username] = user
+    session.commit()
+    return {"improvement": improvement, "whistle": whistle, "handlers": handlers}

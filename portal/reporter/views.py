@@ -1,8 +1,38 @@
-from flask import render_template
+"""Reporter routes: parse the form, call the case file, render. No JavaScript needed."""
+from __future__ import annotations
 
-from portal.domain.cases import ACKNOWLEDGE_WITHIN_DAYS, FEEDBACK_WITHIN_MONTHS
+import json
 
-from . import bp
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from crypto import ReceiptFormatError
+from crypto.receipt import format_receipt
+
+from .. import casefile, db, sealed_session
+from ..domain.cases import ACKNOWLEDGE_WITHIN_DAYS, FEEDBACK_WITHIN_MONTHS
+from ..domain.routing import NoRouteError
+from ..domain.taxonomy import AUTHOR_REPORTER, MISCONDUCT, OBSTACLE, TRACKS
+from ..security import limiter
+from . import bp, submission
+from .forms import (
+    CategoryForm,
+    MeetingForm,
+    MisconductForm,
+    ObstacleForm,
+    PlainForm,
+    ReceiptDownloadForm,
+    ReceiptForm,
+    ReplyForm,
+)
+
+TRACK_FORMS = {OBSTACLE: ObstacleForm, MISCONDUCT: MisconductForm}
+SUBMIT_LIMIT = "20 per hour"
+RECEIPT_LIMIT = "10 per 10 minutes"
+
+
+def _settings():
+    return current_app.config["TILLIT"]
 
 
 @bp.get("/")
@@ -12,3 +42,191 @@ def landing():
         acknowledge_days=ACKNOWLEDGE_WITHIN_DAYS,
         feedback_months=FEEDBACK_WITHIN_MONTHS,
     )
+
+
+def _track_or_404(track: str) -> str:
+    if track not in TRACKS:
+        abort(404)
+    return track
+
+
+@bp.get("/report/<track>")
+def report_form(track):
+    track = _track_or_404(track)
+    chooser = CategoryForm(request.args)
+    submission.prepare_chooser(chooser, track)
+    if "category" not in request.args or not chooser.validate():
+        return render_template("reporter/choose.html", form=chooser, track=track,
+                               show_errors="category" in request.args)
+    chain_level = chooser.chain_level.data if "chain_level" in chooser else None
+    form = TRACK_FORMS[track](formdata=None, category=chooser.category.data,
+                              chain_level=chain_level or "unknown")
+    try:
+        view = submission.prepare_form(db.session(), form, track)
+    except NoRouteError:
+        return render_template("reporter/no_route.html"), 503
+    form.nonce.data = submission.issue_nonce(session)
+    return render_template("reporter/form.html", form=form, track=track, view=view)
+
+
+@bp.post("/report/<track>")
+@limiter.limit(SUBMIT_LIMIT)
+def submit_report(track):
+    track = _track_or_404(track)
+    form = TRACK_FORMS[track]()
+    try:
+        view = submission.prepare_form(db.session(), form, track)
+    except NoRouteError:
+        return render_template("reporter/no_route.html"), 503
+    if not submission.nonce_is_open(session, form.nonce.data):
+        return render_template("reporter/replayed.html"), 409
+    valid = form.validate()
+    uploads = submission.check_uploads(form.attachments, _settings())
+    if valid and uploads is not None and submission.check_channel(form, view):
+        result = submission.submit(db.session(), _settings(), form, track, uploads)
+        submission.close_nonce(session, form.nonce.data)
+        sealed_session.start(db.session(), sealed_session.RECEIPT, json.dumps(result).encode())
+        db.session().commit()
+        return redirect(url_for("reporter.receipt_page"))
+    status = 413 if submission.has_oversize(form.attachments) else 400
+    return render_template("reporter/form.html", form=form, track=track, view=view), status
+
+
+@bp.get("/report/sent")
+def receipt_page():
+    opened = sealed_session.load(db.session(), sealed_session.RECEIPT, touch=False)
+    if opened is None:
+        return render_template("reporter/receipt_gone.html")
+    # Shown once: the sealed copy is destroyed before the page is rendered.
+    sealed_session.end(db.session(), sealed_session.RECEIPT)
+    db.session().commit()
+    result = json.loads(opened.secret)
+    return render_template("reporter/sent.html", receipt=result["receipt"], files=result["files"],
+                           download_form=ReceiptDownloadForm(formdata=None, receipt=result["receipt"]))
+
+
+@bp.post("/report/receipt.txt")
+def receipt_download():
+    form = ReceiptDownloadForm()
+    if not form.validate():
+        abort(400)
+    try:
+        receipt = format_receipt(form.receipt.data)
+    except ReceiptFormatError:
+        abort(400)
+    text = _("Receipt code for your report at %(site)s:", site=request.host) + f"\n\n{receipt}\n\n" + \
+        _("Keep it secret. Anyone with this code can read the report and the dialogue.") + "\n"
+    return current_app.response_class(
+        text, mimetype="text/plain",
+        headers={"Content-Disposition": 'attachment; filename="tillit-receipt.txt"'},
+    )
+
+
+@bp.route("/follow-up", methods=["GET", "POST"])
+@limiter.limit(RECEIPT_LIMIT, methods=["POST"])
+def follow_up():
+    if request.method == "GET" and sealed_session.load(db.session(), sealed_session.REPORTER, touch=False):
+        return redirect(url_for("reporter.case"))
+    form = ReceiptForm()
+    denied = False
+    if form.validate_on_submit():
+        try:
+            report, dek = casefile.open_with_receipt(db.session(), _settings(), form.receipt.data)
+        except casefile.AccessDenied:
+            denied = True
+        else:
+            sealed_session.start(db.session(), sealed_session.REPORTER, dek, report_id=report.id)
+            if form.pending_reply.data:
+                casefile.post_message(db.session(), report, dek, author=AUTHOR_REPORTER,
+                                      body=form.pending_reply.data)
+            db.session().commit()
+            return redirect(url_for("reporter.case"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("reporter/follow_up.html", form=form, denied=denied), status
+
+
+def _open_case():
+    opened = sealed_session.load(db.session(), sealed_session.REPORTER)
+    if opened is None:
+        return None, None, None
+    report = db.session().get(casefile.Report, opened.row.report_id)
+    if report is None:
+        return None, None, None
+    return opened, report, opened.secret
+
+
+def _expired_reply(body: str = ""):
+    form = ReceiptForm(formdata=None, pending_reply=body)
+    return render_template("reporter/follow_up.html", form=form, expired=True), 401
+
+
+@bp.get("/follow-up/case")
+def case():
+    opened, report, dek = _open_case()
+    if opened is None:
+        return redirect(url_for("reporter.follow_up"))
+    page = submission.case_view(db.session(), report, dek)
+    db.session().commit()
+    return render_template("reporter/case.html", case=page, seconds_left=opened.seconds_left,
+                           reply_form=ReplyForm(formdata=None), meeting_form=MeetingForm(formdata=None),
+                           plain_form=PlainForm(formdata=None))
+
+
+@bp.post("/follow-up/reply")
+@limiter.limit(SUBMIT_LIMIT)
+def reply():
+    form = ReplyForm()
+    opened, report, dek = _open_case()
+    if opened is None:
+        return _expired_reply(form.body.data or "")
+    valid = form.validate()
+    uploads = submission.check_uploads(form.attachments, _settings())
+    if valid and uploads is not None:
+        submission.reply(db.session(), _settings(), report, dek, form.body.data, uploads)
+        db.session().commit()
+        return redirect(url_for("reporter.case", _anchor="dialogue"))
+    page = submission.case_view(db.session(), report, dek)
+    status = 413 if submission.has_oversize(form.attachments) else 400
+    return render_template("reporter/case.html", case=page, seconds_left=opened.seconds_left,
+                           reply_form=form, meeting_form=MeetingForm(formdata=None),
+                           plain_form=PlainForm(formdata=None)), status
+
+
+@bp.post("/follow-up/meeting")
+def request_meeting():
+    form = MeetingForm()
+    opened, report, dek = _open_case()
+    if opened is None:
+        return _expired_reply(form.body.data or "")
+    if form.validate():
+        submission.request_meeting(db.session(), report, dek, form.body.data or "")
+        db.session().commit()
+        return redirect(url_for("reporter.case", _anchor="dialogue"))
+    page = submission.case_view(db.session(), report, dek)
+    return render_template("reporter/case.html", case=page, seconds_left=opened.seconds_left,
+                           reply_form=ReplyForm(formdata=None), meeting_form=form,
+                           plain_form=PlainForm(formdata=None)), 400
+
+
+@bp.post("/follow-up/extend")
+def extend():
+    if PlainForm().validate() and sealed_session.load(db.session(), sealed_session.REPORTER):
+        db.session().commit()
+        return redirect(url_for("reporter.case"))
+    return redirect(url_for("reporter.follow_up"))
+
+
+@bp.post("/follow-up/sign-out")
+def sign_out():
+    if PlainForm().validate():
+        sealed_session.end(db.session(), sealed_session.REPORTER)
+        db.session().commit()
+    return render_template("reporter/signed_out.html")
+
+
+@bp.get("/follow-up/attachment/<attachment_id>")
+def attachment(attachment_id):
+    opened, report, dek = _open_case()
+    if opened is None:
+        return redirect(url_for("reporter.follow_up"))
+    return submission.download(db.session(), report, dek, attachment_id)

@@ -1,0 +1,122 @@
+"""Reporter forms. Free text is limited in length but otherwise taken as typed."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .. import labels
+
+TEXT_MAX = 20_000
+SHORT_MAX = 2_000
+
+
+class CheckboxList(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _required():
+    return DataRequired(message=_l("This field is required."))
+
+
+def _max(n):
+    return Length(max=n, message=_l("Too long: at most %(max)d characters.", max=n))
+
+
+class HoneypotMixin:
+    # Bots fill every field; people never see this one (hidden by CSS, out of
+    # the tab order, labelled "leave empty" for screen readers).
+    website = StringField(_l("Leave this field empty"))
+
+    def validate_website(self, field):
+        if field.data:
+            raise ValidationError(_l("Leave this field empty."))
+
+
+class CategoryForm(FlaskForm):
+    """Step one: the kind of report decides where it goes (GET, no state change)."""
+
+    class Meta:
+        csrf = False
+
+    category = RadioField(_l("What is it about?"), validators=[_required()])
+    chain_level = RadioField(_l("Where in the governance chain does it come from?"),
+                             choices=list(labels.CHAIN_LEVELS.items()), validators=[Optional()])
+
+
+class ReportForm(HoneypotMixin, FlaskForm):
+    nonce = HiddenField()
+    channel_shown = HiddenField()
+    category = SelectField(_l("What is it about?"), validators=[_required()])
+    attachments = MultipleFileField(_l("Attachments (optional)"))
+    exclude = CheckboxList(_l("Exclude handlers (optional)"), validators=[Optional()])
+
+
+class ObstacleForm(ReportForm):
+    chain_level = SelectField(_l("Where in the governance chain does it come from?"),
+                              choices=list(labels.CHAIN_LEVELS.items()), validators=[_required()])
+    principle = SelectField(_l("Which guiding principle does it hinder? (optional)"),
+                            choices=[("", "–")] + list(labels.PRINCIPLES.items()), validators=[Optional()])
+    unit = SelectField(_l("Your unit (optional)"), validators=[Optional()])
+    today = TextAreaField(_l("What happens today?"), validators=[_required(), _max(TEXT_MAX)])
+    change = TextAreaField(_l("What should change?"), validators=[_required(), _max(TEXT_MAX)])
+    time_lost = RadioField(_l("About how much time does it cost you? (optional)"),
+                           choices=list(labels.TIME_LOST.items()), validators=[Optional()])
+    publish_consent = BooleanField(
+        _l("If the obstacle is removed, an anonymised summary may be published on the removed-obstacles page."))
+
+    answer_fields = ("today", "change")
+
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class MisconductForm(ReportForm):
+    what = TextAreaField(_l("What happened?"), validators=[_required(), _max(TEXT_MAX)])
+    when = StringField(_l("When did it happen? (optional, year and month)"),
+                       validators=[Optional(), Regexp(MONTH, message=_l("Write the month as YYYY-MM, for example 2026-09."))])
+    who = TextAreaField(_l("Who is involved? (optional)"), validators=[Optional(), _max(SHORT_MAX)])
+    evidence = TextAreaField(_l("Is there evidence, or others who know? (optional)"),
+                             validators=[Optional(), _max(TEXT_MAX)])
+    contact = TextAreaField(_l("Your name or contact details (optional; leave empty to stay anonymous)"),
+                            validators=[Optional(), _max(SHORT_MAX)])
+
+    answer_fields = ("what", "when", "who", "evidence", "contact")
+
+
+class ReceiptForm(FlaskForm):
+    receipt = StringField(_l("Your receipt code"), validators=[_required(), _max(200)])
+    # A reply typed before the session ran out, carried through re-entry.
+    pending_reply = HiddenField()
+
+
+class ReceiptDownloadForm(FlaskForm):
+    receipt = HiddenField(validators=[_required(), _max(200)])
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(_l("Your message"), validators=[_required(), _max(TEXT_MAX)])
+    attachments = MultipleFileField(_l("Attachments (optional)"))
+
+
+class MeetingForm(FlaskForm):
+    body = TextAreaField(_l("When and how would you like to meet? (optional)"),
+                         validators=[Optional(), _max(SHORT_MAX)])
+
+
+class PlainForm(FlaskForm):
+    """A button-only POST (keep session, sign out): CSRF and nothing else."""

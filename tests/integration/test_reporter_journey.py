@@ -1,0 +1,293 @@
+"""The reporter's path through the test client: forms, receipt, follow-up, dialogue."""
+import io
+import re
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from crypto.receipt import parse_receipt
+from portal.models import Exclusion, Message, Report, ReportKey
+from support import csrf_token_from, seed_channels
+
+OBSTACLE = {"category": "reporting_burden", "chain_level": "management", "principle": "trust",
+            "today": "We fill in the same numbers in three systems.", "change": "One system is enough.",
+            "time_lost": "1to3", "publish_consent": "y"}
+MISCONDUCT = {"category": "fraud", "what": "Invoices paid twice.", "when": "2026-09",
+              "who": "A supplier.", "evidence": "Ledger entries.", "contact": ""}
+
+
+@pytest.fixture
+def seeded(app, db_session, settings):
+    return seed_channels(db_session, settings)
+
+
+def form_page(client, track, category, chain_level="management", lang="en"):
+    query = f"category={category}" + (f"&chain_level={chain_level}" if track == "obstacle" else "")
+    return client.get(f"/report/{track}?{query}", headers={"Accept-Language": lang})
+
+
+def hidden(html, name):
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"|id="{name}" name="{name}" type="hidden" value="([^"]*)"', html)
+    if not match:
+        match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html)
+    assert match, name
+    return next(g for g in match.groups() if g is not None)
+
+
+def submit(client, track, fields, files=None, lang="en"):
+    page = form_page(client, track, fields["category"], fields.get("chain_level", "management"), lang)
+    html = page.get_data(as_text=True)
+    data = {**fields, "csrf_token": csrf_token_from(html), "nonce": hidden(html, "nonce"),
+            "channel_shown": hidden(html, "channel_shown")}
+    if files:
+        data["attachments"] = files
+    response = client.post(f"/report/{track}", data=data, content_type="multipart/form-data",
+                           headers={"Accept-Language": lang})
+    return response, data
+
+
+def receipt_from(client):
+    page = client.get("/report/sent", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    return re.search(r'<p class="receipt"[^>]*><code>([^<]+)</code>', page).group(1)
+
+
+def count(db_session, model):
+    db_session.expire_all()
+    return db_session.scalar(select(func.count()).select_from(model))
+
+
+def test_step_one_asks_for_the_kind_of_report(client, seeded):
+    page = client.get("/report/obstacle", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'method="get"' in page and 'name="category"' in page and 'name="chain_level"' in page
+    misconduct = client.get("/report/misconduct", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'name="chain_level"' not in misconduct
+
+
+def test_unknown_track_is_404(client, seeded):
+    assert client.get("/report/gossip").status_code == 404
+
+
+def test_form_lists_the_handlers_of_the_receiving_channel(client, seeded):
+    html = form_page(client, "obstacle", "it_systems").get_data(as_text=True)
+    assert "Anna" in html and "Bjorn" in html and "Carin" not in html
+    html = form_page(client, "misconduct", "fraud").get_data(as_text=True)
+    assert "Carin" in html and "David" in html and "Anna" not in html
+
+
+def test_obstacle_report_is_sent_and_the_receipt_shown_once(client, seeded, db_session):
+    response, _ = submit(client, "obstacle", OBSTACLE)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/report/sent")
+    receipt = receipt_from(client)
+    assert parse_receipt(receipt)
+    again = client.get("/report/sent", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert receipt not in again and "shown only once" in again
+    report = db_session.scalars(select(Report)).one()
+    assert (report.track, report.category, report.chain_level, report.time_lost) == \
+        ("obstacle", "reporting_burden", "management", "1to3")
+    assert report.publish_consent and report.status == "new"
+    assert report.receipt_selector == parse_receipt(receipt).selector
+    assert count(db_session, ReportKey) == 2
+
+
+def test_reload_or_replay_creates_no_second_report(client, seeded, db_session):
+    response, data = submit(client, "misconduct", MISCONDUCT)
+    assert response.status_code == 302
+    replay = client.post("/report/misconduct", data=data, content_type="multipart/form-data",
+                         headers={"Accept-Language": "en"})
+    assert replay.status_code == 409
+    assert "already been sent" in replay.get_data(as_text=True)
+    assert count(db_session, Report) == 1
+
+
+@pytest.mark.parametrize("track, fields, missing", [
+    ("obstacle", {**OBSTACLE, "today": ""}, "today"),
+    ("misconduct", {**MISCONDUCT, "what": "  "}, "what"),
+])
+def test_missing_required_answer_keeps_the_rest(client, seeded, db_session, track, fields, missing):
+    response, _ = submit(client, track, fields)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "There is a problem" in html and f'href="#{missing}"' in html
+    kept = fields["change"] if track == "obstacle" else fields["evidence"]
+    assert kept in html
+    assert count(db_session, Report) == 0
+
+
+def test_overlong_text_and_bad_month_are_explained(client, seeded, db_session):
+    response, _ = submit(client, "misconduct", {**MISCONDUCT, "what": "x" * 20_001, "when": "September"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "at most 20000 characters" in html
+    assert "YYYY-MM" in html
+    assert "Ledger entries." in html
+    assert count(db_session, Report) == 0
+
+
+def test_swedish_errors_are_translated(client, seeded):
+    response, _ = submit(client, "obstacle", {**OBSTACLE, "change": ""}, lang="sv")
+    html = response.get_data(as_text=True)
+    assert "Det finns ett problem" in html and "Fältet måste fyllas i." in html
+
+
+def test_tampered_csrf_token_creates_nothing(client, seeded, db_session):
+    page = form_page(client, "obstacle", "it_systems").get_data(as_text=True)
+    data = {**OBSTACLE, "csrf_token": csrf_token_from(page)[:-4] + "AAAA", "nonce": hidden(page, "nonce"),
+            "channel_shown": hidden(page, "channel_shown")}
+    response = client.post("/report/obstacle", data=data, headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "The form has expired" in response.get_data(as_text=True)
+    assert count(db_session, Report) == 0
+
+
+def test_honeypot_stops_bots(client, seeded, db_session):
+    response, _ = submit(client, "obstacle", {**OBSTACLE, "website": "http://spam.example"})
+    assert response.status_code == 400
+    assert count(db_session, Report) == 0
+
+
+def test_excluded_handler_gets_no_key(client, seeded, db_session):
+    anna = seeded["handlers"]["anna"]
+    response, _ = submit(client, "obstacle", {**OBSTACLE, "exclude": [anna.id]})
+    assert response.status_code == 302
+    keys = db_session.scalars(select(ReportKey.user_id)).all()
+    assert keys == [seeded["handlers"]["bjorn"].id]
+    assert db_session.scalars(select(Exclusion.user_id)).all() == [anna.id]
+
+
+def test_excluding_everyone_is_refused(client, seeded, db_session):
+    ids = [seeded["handlers"]["anna"].id, seeded["handlers"]["bjorn"].id]
+    response, _ = submit(client, "obstacle", {**OBSTACLE, "exclude": ids})
+    assert response.status_code == 400
+    assert "At least one handler must remain" in response.get_data(as_text=True)
+    assert count(db_session, Report) == 0
+
+
+def test_excluding_someone_outside_the_channel_is_refused(client, seeded, db_session):
+    response, _ = submit(client, "obstacle", {**OBSTACLE, "exclude": [seeded["handlers"]["carin"].id]})
+    assert response.status_code == 400
+    assert count(db_session, Report) == 0
+
+
+def test_wrong_receipts_get_one_neutral_answer(client, seeded):
+    submit(client, "obstacle", OBSTACLE)
+    real = receipt_from(client)
+    other = "0000-0000-0000-0000-0000-0000-0000-0000"
+    flipped = real[:-6] + ("A" if real[-6] != "A" else "B") + real[-5:]
+    answers = set()
+    for attempt in ("not a code", other, flipped):
+        response = client.post_form("/follow-up", {"receipt": attempt}, headers={"Accept-Language": "en"})
+        assert response.status_code == 400
+        html = response.get_data(as_text=True)
+        answers.add(re.search(r'<li><a href="#receipt">([^<]+)</a></li>', html).group(1))
+        # What was typed stays in the field so a typo can be corrected.
+        assert f'value="{attempt}"' in html
+        assert response.headers["Cache-Control"].startswith("no-store")
+    assert answers == {"No report could be opened with that code. Check the code and try again."}
+
+
+def test_follow_up_with_a_forgiving_receipt_shows_the_case(client, seeded):
+    submit(client, "obstacle", OBSTACLE)
+    receipt = receipt_from(client)
+    typed = receipt.lower().replace("-", " ")
+    response = client.post_form("/follow-up", {"receipt": typed}, headers={"Accept-Language": "en"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/follow-up/case")
+    html = client.get("/follow-up/case", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert OBSTACLE["today"] in html and OBSTACLE["change"] in html
+    assert "Received" in html and "Timeline" in html and "Confirmation of receipt due" in html
+
+
+def _open(client):
+    submit(client, "misconduct", MISCONDUCT)
+    receipt = receipt_from(client)
+    client.post_form("/follow-up", {"receipt": receipt})
+    return receipt
+
+
+def test_reply_and_meeting_request_join_the_dialogue(client, seeded, db_session):
+    _open(client)
+    response = client.post_form("/follow-up/case", {"body": "More details: it happened twice."},
+                                action="/follow-up/reply")
+    assert response.status_code == 302
+    client.post_form("/follow-up/case", {"body": "Tuesdays suit me."}, action="/follow-up/meeting")
+    html = client.get("/follow-up/case", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "More details: it happened twice." in html and "Tuesdays suit me." in html
+    assert "Meeting request" in html
+    messages = db_session.scalars(select(Message).order_by(Message.seq)).all()
+    assert [(m.seq, m.author, m.kind) for m in messages] == [(1, "reporter", "message"), (2, "reporter", "meeting_request")]
+    assert all(b"happened twice" not in m.body_ct for m in messages)
+
+
+def test_empty_reply_is_refused_without_losing_the_session(client, seeded, db_session):
+    _open(client)
+    response = client.post_form("/follow-up/case", {"body": ""}, action="/follow-up/reply",
+                                headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "This field is required." in response.get_data(as_text=True)
+    assert count(db_session, Message) == 0
+
+
+def _age_session(client, seconds):
+    with client.session_transaction() as cookie:
+        data = dict(cookie["reporter"])
+        data["seen"] = int(time.time()) - seconds
+        cookie["reporter"] = data
+
+
+def test_idle_session_expires_and_a_typed_reply_survives(client, seeded, db_session):
+    receipt = _open(client)
+    page = client.get("/follow-up/case").get_data(as_text=True)
+    token = csrf_token_from(page)
+    _age_session(client, 16 * 60)
+    response = client.post("/follow-up/reply", data={"csrf_token": token, "body": "Typed before expiry."},
+                           headers={"Accept-Language": "en"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 401
+    assert "Your session ended" in html and "Typed before expiry." in html
+    assert client.get("/follow-up/case").status_code == 302
+    again = client.post("/follow-up", data={"csrf_token": csrf_token_from(html), "receipt": receipt,
+                                            "pending_reply": "Typed before expiry."})
+    assert again.status_code == 302
+    case = client.get("/follow-up/case", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Typed before expiry." in case
+    assert count(db_session, Message) == 1
+
+
+def test_session_within_the_idle_limit_stays_open(client, seeded):
+    _open(client)
+    _age_session(client, 10 * 60)
+    assert client.get("/follow-up/case").status_code == 200
+
+
+def test_sign_out_ends_the_session_and_its_server_half(client, seeded, db_session):
+    from portal.models import ServerSession
+
+    _open(client)
+    assert count(db_session, ServerSession) == 1
+    client.post_form("/follow-up/case", {}, action="/follow-up/sign-out")
+    assert count(db_session, ServerSession) == 0
+    assert client.get("/follow-up/case").status_code == 302
+
+
+def test_receipt_download_is_plain_text_from_a_post(client, seeded):
+    submit(client, "obstacle", OBSTACLE)
+    receipt = receipt_from(client)
+    response = client.post_form("/", {"receipt": receipt}, action="/report/receipt.txt")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert receipt in response.get_data(as_text=True)
+
+
+def test_receipt_download_is_not_available_by_get(client, seeded):
+    # GET falls through to /report/<track>, which knows no such track.
+    response = client.get("/report/receipt.txt")
+    assert response.status_code in (404, 405) and "Receipt code" not in response.get_data(as_text=True)
+
+
+def test_reporter_dates_are_days_and_reporter_rows_have_no_exact_times(client, seeded, db_session):
+    from portal.models import ServerSession
+
+    _open(client)
+    session_row = db_session.scalars(select(ServerSession)).one()
+    assert (session_row.expires_at.hour, session_row.expires_at.minute, session_row.expires_at.second) == (0, 0, 0)
