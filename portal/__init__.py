@@ -30,7 +30,10 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TILLIT=settings,
-        MAX_CONTENT_LENGTH=(settings.max_upload_mib * settings.max_attachments + 1) * 1024 * 1024,
+        # Generous on purpose: a file over max_upload_mib is discarded while it
+        # streams (uploads.EncryptedSpool) so the form comes back with what was
+        # typed; only a body far beyond any valid form gets the bare 413 page.
+        MAX_CONTENT_LENGTH=(settings.max_upload_mib * settings.max_attachments * 4 + 1) * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=3600,
         TESTING=settings.env == "testing",
     )

@@ -15,6 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -22,6 +23,11 @@ from .. import labels
 
 TEXT_MAX = 20_000
 SHORT_MAX = 2_000
+
+
+def options(pairs, blank: bool = False) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices, optionally after an empty one."""
+    return ([SelectChoice("", "–")] if blank else []) + [SelectChoice(value, label) for value, label in pairs]
 
 
 class CheckboxList(SelectMultipleField):
@@ -35,6 +41,18 @@ def _required():
 
 def _max(n):
     return Length(max=n, message=_l("Too long: at most %(max)d characters.", max=n))
+
+
+class ReporterForm(FlaskForm):
+    """CSRF is checked here rather than before the view (see views.py), so a
+    stale or forged token brings the form back with everything typed in it."""
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.csrf_token.errors:
+            self.csrf_token.errors = [_l("The form had expired or did not come from this page, so nothing "
+                                         "was sent. Check what you wrote and send it again.")]
+        return valid
 
 
 class HoneypotMixin:
@@ -55,10 +73,10 @@ class CategoryForm(FlaskForm):
 
     category = RadioField(_l("What is it about?"), validators=[_required()])
     chain_level = RadioField(_l("Where in the governance chain does it come from?"),
-                             choices=list(labels.CHAIN_LEVELS.items()), validators=[Optional()])
+                             choices=options(labels.CHAIN_LEVELS.items()), validators=[Optional()])
 
 
-class ReportForm(HoneypotMixin, FlaskForm):
+class ReportForm(HoneypotMixin, ReporterForm):
     nonce = HiddenField()
     channel_shown = HiddenField()
     category = SelectField(_l("What is it about?"), validators=[_required()])
@@ -68,14 +86,14 @@ class ReportForm(HoneypotMixin, FlaskForm):
 
 class ObstacleForm(ReportForm):
     chain_level = SelectField(_l("Where in the governance chain does it come from?"),
-                              choices=list(labels.CHAIN_LEVELS.items()), validators=[_required()])
+                              choices=options(labels.CHAIN_LEVELS.items()), validators=[_required()])
     principle = SelectField(_l("Which guiding principle does it hinder? (optional)"),
-                            choices=[("", "–")] + list(labels.PRINCIPLES.items()), validators=[Optional()])
+                            choices=options(labels.PRINCIPLES.items(), blank=True), validators=[Optional()])
     unit = SelectField(_l("Your unit (optional)"), validators=[Optional()])
     today = TextAreaField(_l("What happens today?"), validators=[_required(), _max(TEXT_MAX)])
     change = TextAreaField(_l("What should change?"), validators=[_required(), _max(TEXT_MAX)])
     time_lost = RadioField(_l("About how much time does it cost you? (optional)"),
-                           choices=list(labels.TIME_LOST.items()), validators=[Optional()])
+                           choices=options(labels.TIME_LOST.items()), validators=[Optional()])
     publish_consent = BooleanField(
         _l("If the obstacle is removed, an anonymised summary may be published on the removed-obstacles page."))
 
@@ -98,7 +116,7 @@ class MisconductForm(ReportForm):
     answer_fields = ("what", "when", "who", "evidence", "contact")
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(ReporterForm):
     receipt = StringField(_l("Your receipt code"), validators=[_required(), _max(200)])
     # A reply typed before the session ran out, carried through re-entry.
     pending_reply = HiddenField()
@@ -108,12 +126,12 @@ class ReceiptDownloadForm(FlaskForm):
     receipt = HiddenField(validators=[_required(), _max(200)])
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(ReporterForm):
     body = TextAreaField(_l("Your message"), validators=[_required(), _max(TEXT_MAX)])
     attachments = MultipleFileField(_l("Attachments (optional)"))
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(ReporterForm):
     body = TextAreaField(_l("When and how would you like to meet? (optional)"),
                          validators=[Optional(), _max(SHORT_MAX)])
 

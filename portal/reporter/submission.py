@@ -17,6 +17,7 @@ from .. import attachment_store, casefile, labels
 from ..domain import routing
 from ..domain.taxonomy import AUTHOR_HANDLER, AUTHOR_REPORTER, CATEGORIES, OBSTACLE
 from ..models import Attachment, Message, Unit
+from .forms import options
 
 MAX_OPEN_NONCES = 10
 
@@ -33,7 +34,7 @@ class FormView:
 
 
 def category_choices(track: str):
-    return [(code, labels.CATEGORIES[track][code]) for code in CATEGORIES[track]]
+    return options((code, labels.CATEGORIES[track][code]) for code in CATEGORIES[track])
 
 
 def prepare_chooser(form, track: str) -> None:
@@ -49,12 +50,12 @@ def prepare_form(db: Session, form, track: str, settings=None) -> FormView:
     form.category.choices = category_choices(track)
     if hasattr(form, "unit"):
         units = db.scalars(select(Unit).where(Unit.active).order_by(Unit.name)).all()
-        form.unit.choices = [("", "–")] + [(u.id, u.name) for u in units]
+        form.unit.choices = options(((u.id, u.name) for u in units), blank=True)
     category = form.category.data if form.category.data in CATEGORIES[track] else CATEGORIES[track][0]
     chain_level = getattr(form, "chain_level", None)
     channel_id = casefile.route(db, track, category, chain_level.data if chain_level else None)
     handlers = casefile.channel_handlers(db, channel_id)
-    form.exclude.choices = [(h.id, h.display_name) for h in handlers]
+    form.exclude.choices = options((h.id, h.display_name) for h in handlers)
     if not form.channel_shown.data:
         form.channel_shown.data = channel_id
     return FormView(channel_id, handlers, settings.max_upload_mib, settings.max_attachments,

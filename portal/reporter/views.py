@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 
 from crypto import ReceiptFormatError
 from crypto.receipt import format_receipt
 
-from .. import casefile, db, sealed_session
+from .. import casefile, csrf, db, sealed_session, site_texts
 from ..domain.cases import ACKNOWLEDGE_WITHIN_DAYS, FEEDBACK_WITHIN_MONTHS
 from ..domain.routing import NoRouteError
 from ..domain.taxonomy import AUTHOR_REPORTER, MISCONDUCT, OBSTACLE, TRACKS
@@ -41,6 +41,7 @@ def landing():
         "reporter/landing.html",
         acknowledge_days=ACKNOWLEDGE_WITHIN_DAYS,
         feedback_months=FEEDBACK_WITHIN_MONTHS,
+        external=site_texts.external_channels(db.session(), str(get_locale())),
     )
 
 
@@ -70,6 +71,7 @@ def report_form(track):
 
 
 @bp.post("/report/<track>")
+@csrf.exempt  # checked by the form, so a stale token re-shows the form with its text
 @limiter.limit(SUBMIT_LIMIT)
 def submit_report(track):
     track = _track_or_404(track)
@@ -123,6 +125,7 @@ def receipt_download():
 
 
 @bp.route("/follow-up", methods=["GET", "POST"])
+@csrf.exempt  # checked by the form, so a stale token re-shows the form with its text
 @limiter.limit(RECEIPT_LIMIT, methods=["POST"])
 def follow_up():
     if request.method == "GET" and sealed_session.load(db.session(), sealed_session.REPORTER, touch=False):
@@ -173,6 +176,7 @@ def case():
 
 
 @bp.post("/follow-up/reply")
+@csrf.exempt  # checked by the form, so a stale token re-shows the form with its text
 @limiter.limit(SUBMIT_LIMIT)
 def reply():
     form = ReplyForm()
@@ -193,6 +197,7 @@ def reply():
 
 
 @bp.post("/follow-up/meeting")
+@csrf.exempt  # checked by the form, so a stale token re-shows the form with its text
 def request_meeting():
     form = MeetingForm()
     opened, report, dek = _open_case()

@@ -130,16 +130,6 @@ def test_swedish_errors_are_translated(client, seeded):
     assert "Det finns ett problem" in html and "Fältet måste fyllas i." in html
 
 
-def test_tampered_csrf_token_creates_nothing(client, seeded, db_session):
-    page = form_page(client, "obstacle", "it_systems").get_data(as_text=True)
-    data = {**OBSTACLE, "csrf_token": csrf_token_from(page)[:-4] + "AAAA", "nonce": hidden(page, "nonce"),
-            "channel_shown": hidden(page, "channel_shown")}
-    response = client.post("/report/obstacle", data=data, headers={"Accept-Language": "en"})
-    assert response.status_code == 400
-    assert "The form has expired" in response.get_data(as_text=True)
-    assert count(db_session, Report) == 0
-
-
 def test_honeypot_stops_bots(client, seeded, db_session):
     response, _ = submit(client, "obstacle", {**OBSTACLE, "website": "http://spam.example"})
     assert response.status_code == 400
@@ -291,3 +281,45 @@ def test_reporter_dates_are_days_and_reporter_rows_have_no_exact_times(client, s
     _open(client)
     session_row = db_session.scalars(select(ServerSession)).one()
     assert (session_row.expires_at.hour, session_row.expires_at.minute, session_row.expires_at.second) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("token", ["", "forged-token"])
+def test_stale_or_forged_csrf_token_keeps_the_report_and_creates_nothing(client, seeded, db_session, token):
+    page = form_page(client, "obstacle", OBSTACLE["category"]).get_data(as_text=True)
+    data = {**OBSTACLE, "csrf_token": token, "nonce": hidden(page, "nonce"),
+            "channel_shown": hidden(page, "channel_shown"),
+            "attachments": [(io.BytesIO(b"notes"), "notes.txt")]}
+    response = client.post("/report/obstacle", data=data, content_type="multipart/form-data",
+                           headers={"Accept-Language": "en"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "The form had expired" in html and "must be chosen again" in html
+    assert OBSTACLE["today"] in html and OBSTACLE["change"] in html
+    assert count(db_session, Report) == 0
+    # The page carries a fresh token and the same nonce: sending again works once.
+    data["csrf_token"] = csrf_token_from(html)
+    data["attachments"] = []
+    assert client.post("/report/obstacle", data=data, content_type="multipart/form-data").status_code == 302
+    assert count(db_session, Report) == 1
+
+
+def test_forged_csrf_on_reply_keeps_the_message(client, seeded, db_session):
+    _open(client)
+    response = client.post("/follow-up/reply", data={"body": "Kept text", "csrf_token": "x"},
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Kept text" in html and "The form had expired" in html
+    assert count(db_session, Message) == 0
+
+
+def test_landing_links_to_external_channels_and_admin_text_replaces_it(client, seeded, db_session):
+    from portal.models import Setting
+
+    html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Other ways to report" in html and 'href="https://www.av.se/"' in html
+    db_session.add_all([Setting(key="external_channels.text.en", value="Call the county board."),
+                        Setting(key="external_channels.url", value="https://example.org/report")])
+    db_session.commit()
+    html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Call the county board." in html and 'href="https://example.org/report"' in html
