@@ -27,6 +27,7 @@ LABEL_RECEIPT_KEK = "receipt-kek"  # Argon2id(receipt secret) -> reporter KEK
 LABEL_LOGIN_VERIFIER = "login-verifier"  # Argon2id(password) -> stored verifier
 LABEL_LOGIN_KEK = "login-kek"  # Argon2id(password) -> private-key KEK
 LABEL_RECOVERY_KEK = "recovery-kek"  # recovery key -> private-key KEK
+LABEL_TOTP_KEK = "totp-kek"  # handler private key -> KEK of the TOTP secret
 LABELS = frozenset(
     {
         LABEL_FIELD,
@@ -36,6 +37,7 @@ LABELS = frozenset(
         LABEL_LOGIN_VERIFIER,
         LABEL_LOGIN_KEK,
         LABEL_RECOVERY_KEK,
+        LABEL_TOTP_KEK,
     }
 )
 

@@ -72,9 +72,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_globals(app: Flask) -> None:
     from flask import request
-    from flask_babel import get_locale
-
-    from flask_babel import format_date
+    from flask_babel import format_date, format_datetime, get_locale
 
     from . import labels
     from .forms import LanguageForm
@@ -82,6 +80,8 @@ def _register_template_globals(app: Flask) -> None:
 
     app.jinja_env.globals["labels"] = labels
     app.jinja_env.filters["format_date"] = lambda day: format_date(day, "long") if day else ""
+    # Staff-side timestamps only (audit); reporter-side data has dates alone.
+    app.jinja_env.filters["format_datetime"] = lambda moment: format_datetime(moment, "short") if moment else ""
 
     @app.context_processor
     def layout_context():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+
 from sqlalchemy.orm import Session
 
 from config import Settings

@@ -38,6 +38,9 @@ class Policy:
 REPORTER = Policy("reporter", idle_seconds=15 * 60, absolute_seconds=4 * 3600, exact_server_times=False)
 RECEIPT = Policy("receipt", idle_seconds=15 * 60, absolute_seconds=15 * 60, exact_server_times=False)
 HANDLER = Policy("handler", idle_seconds=30 * 60, absolute_seconds=10 * 3600, exact_server_times=True)
+# Between a password that opened the key and a confirmed second factor.
+ENROL = Policy("enrol", idle_seconds=15 * 60, absolute_seconds=30 * 60, exact_server_times=True)
+REAUTH_SECONDS = 5 * 60
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,19 @@ def load(db: Session, policy: Policy, *, touch: bool = True) -> Opened | None:
             row.expires_at = utcnow() + dt.timedelta(seconds=policy.idle_seconds)
     left = min(policy.idle_seconds - (now - data["seen"]), policy.absolute_seconds - (now - data["started"]))
     return Opened(row=row, secret=secret, seconds_left=max(left, 0))
+
+
+def mark_reauthenticated(policy: Policy) -> None:
+    """Note in the signed cookie that the password was just typed again."""
+    data = cookie.get(policy.kind)
+    if isinstance(data, dict):
+        data["reauth"] = int(time.time())
+        cookie[policy.kind] = data
+
+
+def recently_reauthenticated(policy: Policy) -> bool:
+    data = cookie.get(policy.kind)
+    return isinstance(data, dict) and int(time.time()) - int(data.get("reauth", 0)) <= REAUTH_SECONDS
 
 
 def end(db: Session, policy: Policy) -> None:

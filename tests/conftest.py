@@ -83,10 +83,12 @@ def app(settings):
 
 @pytest.fixture
 def db_session(app):
-    with app.app_context():
-        from portal import db
-
-        yield db.session()
+    """The test's own session. No app context stays pushed: requests made by
+    the test client then get their own context, `g` and session, as in
+    production (a shared `g` would carry CSRF tokens and sessions across)."""
+    session = app.extensions["tillit.db"].sessionmaker()
+    yield session
+    session.close()
 
 
 @pytest.fixture

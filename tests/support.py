@@ -74,3 +74,34 @@ def seed_channels(session, settings):
         handlers[username] = user
     session.commit()
     return {"improvement": improvement, "whistle": whistle, "handlers": handlers}
+
+
+def enrol_totp(session, settings, user, password=HANDLER_PASSWORD) -> bytes:
+    """Give `user` a TOTP secret directly (what the enrolment page does)."""
+    from crypto import keys, totp
+
+    private_key = keys.unlock_with_password(
+        password, user_id=user.id, salt=user.login_salt, verifier=user.login_verifier,
+        wrapped_private_key=user.wrapped_private_key, pepper=settings.pepper, params=settings.argon2)
+    secret = totp.new_secret()
+    user.totp_secret_ct = totp.wrap_secret(secret, private_key, user_id=user.id)
+    user.totp_last_step = None
+    session.commit()
+    return secret
+
+
+def fresh_code(session, user, secret: bytes) -> str:
+    """A code the server has not seen yet: the current step, or the next one
+    (accepted for clock drift) when the current one was used already."""
+    import time
+
+    from crypto import totp
+
+    session.expire_all()
+    last = session.get(type(user), user.id).totp_last_step or 0
+    return totp.code_for_step(secret, max(totp.step_at(time.time()), last + 1))
+
+
+def staff_login(client, session, user, secret: bytes, password=HANDLER_PASSWORD):
+    return client.post_form("/handler/login", {"username": user.username, "password": password,
+                                               "code": fresh_code(session, user, secret)})

@@ -6,17 +6,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from flask import Response, abort, stream_with_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto import DecryptionError
-
-from .. import attachment_store, casefile, labels
+from .. import attachment_store, case_reading, casefile, labels
 from ..domain import routing
-from ..domain.taxonomy import AUTHOR_HANDLER, AUTHOR_REPORTER, CATEGORIES, OBSTACLE
-from ..models import Attachment, Message, Unit
+from ..domain.taxonomy import AUTHOR_REPORTER, CATEGORIES, OBSTACLE
+from ..models import Unit
 from .forms import options
 
 MAX_OPEN_NONCES = 10
@@ -177,43 +174,8 @@ class CaseView:
 
 
 def case_view(db: Session, report, dek: bytes) -> CaseView:
-    answers = casefile.read_answers(report, dek)
-    ordered = [(labels.ANSWERS.get(name, name), answers[name]) for name in labels.ANSWERS if name in answers]
-    files = {}
-    for attachment in db.scalars(select(Attachment).where(Attachment.report_id == report.id,
-                                                          Attachment.complete)):
-        files.setdefault(attachment.message_id, []).append(
-            {"id": attachment.id, **attachment_store.attachment_meta(report, dek, attachment)})
-    messages = []
-    for message in db.scalars(select(Message).where(Message.report_id == report.id).order_by(Message.seq)):
-        messages.append({
-            "from_handler": message.author == AUTHOR_HANDLER,
-            "kind": message.kind,
-            "sent_on": message.sent_on,
-            "body": casefile.read_message(report, dek, message),
-            "files": files.get(message.id, []),
-            "unread": message.author == AUTHOR_HANDLER and not message.read_by_reporter,
-        })
-        if message.author == AUTHOR_HANDLER:
-            message.read_by_reporter = True
-    return CaseView(report=report, answers=ordered, events=list(report.events), messages=messages,
+    files = case_reading.files_by_message(db, report, dek)
+    return CaseView(report=report, answers=[(label, text) for _code, label, text in case_reading.answers(report, dek)],
+                    events=list(report.events),
+                    messages=case_reading.dialogue(db, report, dek, files, side=case_reading.REPORTER_SIDE),
                     report_files=files.get(None, []))
-
-
-def download(db: Session, report, dek: bytes, attachment_id: str) -> Response:
-    attachment = db.get(Attachment, attachment_id)
-    if attachment is None or attachment.report_id != report.id or not attachment.complete:
-        abort(404)
-    meta = attachment_store.attachment_meta(report, dek, attachment)
-    # Verify the whole file before sending a byte: a tampered chunk must not
-    # reach the browser as a silently truncated download.
-    try:
-        for _chunk in attachment_store.iter_attachment(db, report, dek, attachment):
-            pass
-    except DecryptionError:
-        abort(500)
-    body = stream_with_context(attachment_store.iter_attachment(db, report, dek, attachment))
-    return Response(body, mimetype="application/octet-stream", headers={
-        "Content-Disposition": attachment_store.content_disposition(meta["filename"]),
-        "X-Content-Type-Options": "nosniff",
-    })

@@ -9,7 +9,7 @@ from flask_babel import get_locale, gettext as _
 from crypto import ReceiptFormatError
 from crypto.receipt import format_receipt
 
-from .. import casefile, csrf, db, sealed_session, site_texts
+from .. import case_reading, casefile, csrf, db, sealed_session, site_texts
 from ..domain.cases import ACKNOWLEDGE_WITHIN_DAYS, FEEDBACK_WITHIN_MONTHS
 from ..domain.routing import NoRouteError
 from ..domain.taxonomy import AUTHOR_REPORTER, MISCONDUCT, OBSTACLE, TRACKS
@@ -234,4 +234,4 @@ def attachment(attachment_id):
     opened, report, dek = _open_case()
     if opened is None:
         return redirect(url_for("reporter.follow_up"))
-    return submission.download(db.session(), report, dek, attachment_id)
+    return case_reading.download(db.session(), report, dek, attachment_id)

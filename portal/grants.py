@@ -1,0 +1,87 @@
+"""Giving handlers the key of a case: pending grants for newcomers to a
+channel, fulfilled by any current key holder at sign-in, and handing a case to
+a colleague. Keys are re-wrapped only for channel handlers the reporter did not
+exclude; that check lives in `_may_receive` and nowhere else."""
+from __future__ import annotations
+
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session
+
+from . import audit, casefile
+from .models import Channel, Exclusion, KeyGrant, Membership, Report, ReportKey, User
+
+BATCH_AT_SIGN_IN = 500
+
+
+class GrantRefused(Exception):
+    """The target may not read this case (not in the channel, excluded, not a handler)."""
+
+
+def _may_receive(db: Session, report: Report, user: User) -> bool:
+    if not (user.is_handler and user.active):
+        return False
+    member = db.get(Membership, (report.channel_id, user.id)) is not None
+    excluded = db.get(Exclusion, (report.id, user.id)) is not None
+    return member and not excluded
+
+
+def add_member(db: Session, channel: Channel, user: User, *, actor_user_id: str | None = None) -> int:
+    """Add a handler to a channel and queue a grant for every case of the channel
+    they may read but hold no key for. Returns how many were queued."""
+    if db.get(Membership, (channel.id, user.id)) is None:
+        db.add(Membership(channel_id=channel.id, user_id=user.id))
+        db.flush()
+    audit.record(db, "channel.member_added", actor_user_id=actor_user_id, target_type="channel",
+                 target_id=channel.id, user_id=user.id)
+    if not user.is_handler:
+        return 0
+    has_key = exists().where(ReportKey.report_id == Report.id, ReportKey.user_id == user.id)
+    excluded = exists().where(Exclusion.report_id == Report.id, Exclusion.user_id == user.id)
+    queued = exists().where(KeyGrant.report_id == Report.id, KeyGrant.user_id == user.id)
+    report_ids = list(db.scalars(select(Report.id).where(Report.channel_id == channel.id, ~has_key, ~excluded,
+                                                         ~queued)))
+    db.add_all(KeyGrant(report_id=rid, user_id=user.id) for rid in report_ids)
+    db.flush()
+    return len(report_ids)
+
+
+def fulfil_pending(db: Session, holder: User, private_key: bytes, *, limit: int = BATCH_AT_SIGN_IN) -> int:
+    """Re-wrap, for waiting colleagues, the keys of cases `holder` can open."""
+    pending = db.execute(
+        select(KeyGrant, Report)
+        .join(Report, Report.id == KeyGrant.report_id)
+        .join(ReportKey, (ReportKey.report_id == KeyGrant.report_id) & (ReportKey.user_id == holder.id))
+        .limit(limit)
+    ).all()
+    done = 0
+    for grant, report in pending:
+        target = db.get(User, grant.user_id)
+        if target is None or not _may_receive(db, report, target):
+            db.delete(grant)
+            continue
+        dek = casefile.open_for_handler(db, report, holder, private_key)
+        casefile.grant_key(db, report, dek, target)
+        db.delete(grant)
+        audit.record(db, "case.key_granted", actor_user_id=holder.id, target_type="report",
+                     target_id=report.id, user_id=target.id)
+        done += 1
+    db.flush()
+    return done
+
+
+def colleagues_without_key(db: Session, report: Report) -> list[User]:
+    """Handlers of the case's channel who may read it but hold no key yet."""
+    users = casefile.channel_handlers(db, report.channel_id)
+    holders = set(db.scalars(select(ReportKey.user_id).where(ReportKey.report_id == report.id)))
+    return [u for u in users if u.id not in holders and _may_receive(db, report, u)]
+
+
+def give_access(db: Session, report: Report, holder: User, dek: bytes, target: User) -> None:
+    if not _may_receive(db, report, target):
+        raise GrantRefused()
+    casefile.grant_key(db, report, dek, target)
+    db.execute(delete(KeyGrant).where(KeyGrant.report_id == report.id, KeyGrant.user_id == target.id))
+    audit.record(db, "case.handed", actor_user_id=holder.id, target_type="report", target_id=report.id,
+                 user_id=target.id)
+    db.flush()

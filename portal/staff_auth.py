@@ -1,0 +1,196 @@
+"""Staff sign-in: password + TOTP unlock the private key; enrolment, recovery,
+password change and re-authentication.
+
+Every way in fails with the same LoginFailed and costs the same Argon2id call,
+whether the username exists, is locked, or the password or code is wrong, so
+neither the message nor the time tells an attacker which usernames exist.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from crypto import DecryptionError, ReceiptFormatError, keys, totp
+
+from . import audit
+from .domain.passwords import check_password
+from .models import ServerSession, User
+from .models.base import utcnow
+
+LOCK_AFTER_FAILURES = 10
+LOCK_MINUTES = 15
+# Stands in for a real account so unknown usernames cost a real derivation.
+_DUMMY_SALT = secrets.token_bytes(keys.SALT_BYTES)
+
+
+class LoginFailed(Exception):
+    """Wrong username, password, code or recovery key. One message for all."""
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    user: User
+    private_key: bytes = field(repr=False)
+    needs_enrolment: bool = False
+
+
+@dataclass(frozen=True)
+class PendingEnrolment:
+    """A TOTP secret and a fresh recovery key, not yet confirmed with a code."""
+
+    totp_secret: bytes = field(repr=False)
+    recovery_key: str = field(repr=False)  # shown once on the enrolment page
+    recovery_wrapped: bytes = field(repr=False)
+
+    def to_bytes(self, private_key: bytes) -> bytes:
+        # Sealed into the enrolment session (sealed_session): key | secret | wrap.
+        return private_key + self.totp_secret + len(self.recovery_key).to_bytes(2, "big") + \
+            self.recovery_key.encode() + self.recovery_wrapped
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> tuple[bytes, PendingEnrolment]:
+        private_key, rest = blob[:keys.KEY_BYTES], blob[keys.KEY_BYTES:]
+        secret, rest = rest[:totp.SECRET_BYTES], rest[totp.SECRET_BYTES:]
+        length = int.from_bytes(rest[:2], "big")
+        recovery = rest[2:2 + length].decode()
+        return private_key, cls(secret, recovery, rest[2 + length:])
+
+
+def find_user(db: Session, username: str) -> User | None:
+    name = (username or "").strip().lower()
+    if not name:
+        return None
+    return db.scalar(select(User).where(User.username == name, User.active))
+
+
+def _is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()
+
+
+def _failed(db: Session, user: User | None, action: str) -> LoginFailed:
+    if user is not None:
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= LOCK_AFTER_FAILURES:
+            user.locked_until = utcnow() + dt.timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+        audit.record(db, action, actor_user_id=user.id, target_type="user", target_id=user.id)
+    return LoginFailed()
+
+
+def _unlock_password(settings: Settings, user: User | None, password: str) -> bytes | None:
+    """The private key, or None; always one Argon2id derivation."""
+    if user is None:
+        keys.derive_login(password, _DUMMY_SALT, settings.pepper, settings.argon2)
+        return None
+    try:
+        return keys.unlock_with_password(
+            password, user_id=user.id, salt=user.login_salt, verifier=user.login_verifier,
+            wrapped_private_key=user.wrapped_private_key, pepper=settings.pepper, params=settings.argon2)
+    except DecryptionError:
+        return None
+
+
+def _accept_code(user: User, private_key: bytes, code: str, now: float) -> bool:
+    try:
+        secret = totp.unwrap_secret(user.totp_secret_ct, private_key, user_id=user.id)
+    except DecryptionError:
+        return False
+    step = totp.matching_step(secret, code or "", now=now, last_used_step=user.totp_last_step)
+    if step is None:
+        return False
+    user.totp_last_step = step  # each code once
+    return True
+
+
+def login(db: Session, settings: Settings, username: str, password: str, code: str,
+          *, now: float | None = None) -> Unlocked:
+    user = find_user(db, username)
+    locked = user is not None and _is_locked(user)
+    private_key = _unlock_password(settings, None if locked else user, password)
+    if user is None or locked or private_key is None:
+        raise _failed(db, None if locked else user, "auth.login_failed")
+    if user.totp_secret_ct is None:
+        # First sign-in: the password alone only opens the enrolment page.
+        audit.record(db, "auth.password_ok_enrolment_needed", actor_user_id=user.id,
+                     target_type="user", target_id=user.id)
+        return Unlocked(user, private_key, needs_enrolment=True)
+    if not _accept_code(user, private_key, code, time.time() if now is None else now):
+        raise _failed(db, user, "auth.login_failed")
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(db, "auth.login", actor_user_id=user.id, target_type="user", target_id=user.id)
+    return Unlocked(user, private_key)
+
+
+def start_enrolment(user: User, private_key: bytes) -> PendingEnrolment:
+    recovery_key, wrapped = keys.new_recovery_wrap(private_key, user_id=user.id)
+    return PendingEnrolment(totp.new_secret(), recovery_key, wrapped)
+
+
+def confirm_enrolment(db: Session, user: User, private_key: bytes, pending: PendingEnrolment, code: str,
+                      *, now: float | None = None) -> bool:
+    step = totp.matching_step(pending.totp_secret, code or "", now=time.time() if now is None else now,
+                              last_used_step=None)
+    if step is None:
+        return False
+    user.totp_secret_ct = totp.wrap_secret(pending.totp_secret, private_key, user_id=user.id)
+    user.totp_last_step = step
+    user.recovery_wrapped_private_key = pending.recovery_wrapped  # the old recovery key stops working
+    audit.record(db, "auth.enrol", actor_user_id=user.id, target_type="user", target_id=user.id)
+    return True
+
+
+def recover(db: Session, settings: Settings, username: str, recovery_key: str, new_password: str) -> Unlocked:
+    """Unlock with the recovery key and set a new password. The second factor
+    is enrolled again afterwards (the phone may be what was lost).
+    PasswordPolicyError for a weak new password, LoginFailed otherwise."""
+    user = find_user(db, username)
+    check_password(new_password, username=(username or "").strip().lower())
+    if user is None:
+        raise LoginFailed()
+    try:
+        private_key = keys.unlock_with_recovery(recovery_key, user_id=user.id,
+                                                wrapped_by_recovery=user.recovery_wrapped_private_key)
+    except (DecryptionError, ReceiptFormatError):
+        raise _failed(db, user, "auth.recovery_failed") from None
+    _set_password(db, settings, user, private_key, new_password)
+    user.totp_secret_ct = None
+    user.totp_last_step = None
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(db, "auth.recovered", actor_user_id=user.id, target_type="user", target_id=user.id)
+    return Unlocked(user, private_key, needs_enrolment=True)
+
+
+def _set_password(db: Session, settings: Settings, user: User, private_key: bytes, new_password: str) -> None:
+    user.login_salt, user.login_verifier, user.wrapped_private_key = keys.rewrap_for_new_password(
+        private_key, new_password, user_id=user.id, pepper=settings.pepper, params=settings.argon2)
+    user.password_changed_at = utcnow()
+    end_all_sessions(db, user)
+
+
+def change_password(db: Session, settings: Settings, user: User, current: str, new_password: str) -> None:
+    """PasswordPolicyError for a weak password, LoginFailed for a wrong current one."""
+    check_password(new_password, username=user.username)
+    private_key = _unlock_password(settings, user, current)
+    if private_key is None:
+        raise _failed(db, user, "auth.password_change_failed")
+    _set_password(db, settings, user, private_key, new_password)
+    audit.record(db, "auth.password_changed", actor_user_id=user.id, target_type="user", target_id=user.id)
+
+
+def reauthenticate(db: Session, settings: Settings, user: User, password: str) -> bool:
+    if _unlock_password(settings, user, password) is None:
+        _failed(db, user, "auth.reauth_failed")
+        return False
+    return True
+
+
+def end_all_sessions(db: Session, user: User) -> None:
+    db.execute(delete(ServerSession).where(ServerSession.user_id == user.id))
