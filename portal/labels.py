@@ -79,6 +79,7 @@ MESSAGE_KINDS = {
     "meeting_request": _l("Meeting request"),
     "minutes": _l("Minutes of a meeting"),
     "feedback": _l("Feedback"),
+    "minutes_confirmed": _l("Minutes confirmed"),
 }
 
 CLEANING = {

@@ -105,3 +105,15 @@ def fresh_code(session, user, secret: bytes) -> str:
 def staff_login(client, session, user, secret: bytes, password=HANDLER_PASSWORD):
     return client.post_form("/handler/login", {"username": user.username, "password": password,
                                                "code": fresh_code(session, user, secret)})
+
+
+def new_report(session, settings, track="obstacle", category="it_systems", exclude=(), **extra):
+    """A report submitted straight through the case file (no HTTP)."""
+    from portal import casefile
+
+    answers = {"today": "Three systems", "change": "One system"} if track == "obstacle" else \
+        {"what": "Invoices paid twice", "who": "Supplier X"}
+    submitted = casefile.submit(session, settings, casefile.NewReport(
+        track=track, category=category, answers=answers, excluded_user_ids=set(exclude), **extra))
+    session.commit()
+    return submitted

@@ -73,6 +73,6 @@ OUTCOMES = (
 # Who wrote a dialogue entry, and what kind of entry it is.
 AUTHOR_REPORTER = "reporter"
 AUTHOR_HANDLER = "handler"
-MESSAGE_KINDS = ("message", "meeting_request", "minutes", "feedback")
+MESSAGE_KINDS = ("message", "meeting_request", "minutes", "feedback", "minutes_confirmed")
 
 ROLES = ("handler", "admin", "viewer")

@@ -6,14 +6,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
+from flask_babel import format_date, gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import attachment_store, case_reading, casefile, labels
 from ..domain import routing
 from ..domain.taxonomy import AUTHOR_REPORTER, CATEGORIES, OBSTACLE
-from ..models import Unit
+from ..models import Message, Unit
 from .forms import options
 
 MAX_OPEN_NONCES = 10
@@ -160,6 +160,16 @@ def reply(db: Session, settings, report, dek: bytes, body: str, uploads) -> None
 def request_meeting(db: Session, report, dek: bytes, body: str) -> None:
     casefile.post_message(db, report, dek, author=AUTHOR_REPORTER, kind="meeting_request",
                           body=body or _("I would like to meet in person."))
+
+
+def confirm_minutes(db: Session, report, dek: bytes, message_id: str) -> bool:
+    """Art. 18(4) of the directive: the reporter may check and confirm the minutes."""
+    minutes = db.get(Message, message_id)
+    if minutes is None or minutes.report_id != report.id or minutes.kind != "minutes":
+        return False
+    casefile.post_message(db, report, dek, author=AUTHOR_REPORTER, kind="minutes_confirmed",
+                          body=_("I confirm the minutes of %(date)s.", date=format_date(minutes.sent_on, "long")))
+    return True
 
 
 # --- reading back -------------------------------------------------------------

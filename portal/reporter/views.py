@@ -213,6 +213,17 @@ def request_meeting():
                            plain_form=PlainForm(formdata=None)), 400
 
 
+@bp.post("/follow-up/minutes/<message_id>/confirm")
+def confirm_minutes(message_id):
+    opened, report, dek = _open_case()
+    if opened is None:
+        return _expired_reply()
+    if not PlainForm().validate() or not submission.confirm_minutes(db.session(), report, dek, message_id):
+        abort(400)
+    db.session().commit()
+    return redirect(url_for("reporter.case", _anchor="dialogue"))
+
+
 @bp.post("/follow-up/extend")
 def extend():
     if PlainForm().validate() and sealed_session.load(db.session(), sealed_session.REPORTER):

@@ -1,0 +1,243 @@
+"""Case work through the handler pages: inbox, reading, workflow, dialogue,
+notes, grants, export; and what the reporter sees of it."""
+import datetime as dt
+import io
+import json
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import casefile, grants
+from portal.casefile import NewReport
+from portal.models import AuditEvent, KeyGrant, Message, PublishedSummary, Report
+from support import FormClient, enrol_totp, new_report, seed_channels, staff_login
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def world(app, db_session, settings):
+    seeded = seed_channels(db_session, settings)
+    secrets = {name: enrol_totp(db_session, settings, user) for name, user in seeded["handlers"].items()}
+    return {**seeded, "secrets": secrets}
+
+
+def login_as(app, db_session, world, name):
+    client = FormClient(app.test_client())
+    response = staff_login(client, db_session, world["handlers"][name], world["secrets"][name])
+    assert response.status_code == 302
+    return client
+
+
+def test_inbox_lists_only_the_channels_cases_minus_exclusions(app, db_session, settings, world):
+    anna = world["handlers"]["anna"]
+    mine = new_report(db_session, settings)
+    excluded = new_report(db_session, settings, exclude=[anna.id])
+    other = new_report(db_session, settings, track="misconduct", category="fraud")
+    html = login_as(app, db_session, world, "anna").get("/handler/", headers=EN).get_data(as_text=True)
+    assert mine.report_id[:8] in html
+    assert excluded.report_id[:8] not in html and other.report_id[:8] not in html
+    html = login_as(app, db_session, world, "bjorn").get("/handler/", headers=EN).get_data(as_text=True)
+    assert mine.report_id[:8] in html and excluded.report_id[:8] in html
+
+
+@pytest.mark.parametrize("path", ["/handler/case/{id}", "/handler/case/{id}/attachment/x"])
+def test_excluded_or_outside_handler_cannot_open_the_case(app, db_session, settings, world, path):
+    anna = world["handlers"]["anna"]
+    excluded = new_report(db_session, settings, exclude=[anna.id])
+    other = new_report(db_session, settings, track="misconduct", category="fraud")
+    client = login_as(app, db_session, world, "anna")
+    for report_id in (excluded.report_id, other.report_id):
+        response = client.get(path.format(id=report_id))
+        assert response.status_code == 403
+        assert "Invoices" not in response.get_data(as_text=True)
+
+
+def test_overdue_and_due_soon_cases_stand_out_and_filter(app, db_session, settings, world):
+    today = dt.date.today()
+    late = casefile.submit(db_session, settings, NewReport(track="obstacle", category="it_systems",
+                                                           answers={"today": "a", "change": "b"}),
+                           received_on=today - dt.timedelta(days=10))
+    fresh = new_report(db_session, settings)
+    db_session.commit()
+    client = login_as(app, db_session, world, "anna")
+    html = client.get("/handler/", headers=EN).get_data(as_text=True)
+    row = re.search(rf'<tr class="([^"]*)">\s*<td>\s*<a href="/handler/case/{late.report_id}"', html)
+    assert row and row.group(1) == "overdue"
+    assert "Overdue" in html
+    only = client.get("/handler/?overdue=1", headers=EN).get_data(as_text=True)
+    assert late.report_id[:8] in only and fresh.report_id[:8] not in only
+
+
+def test_case_page_shows_decrypted_answers_and_is_audited(app, db_session, settings, world):
+    submitted = new_report(db_session, settings)
+    client = login_as(app, db_session, world, "anna")
+    html = client.get(f"/handler/case/{submitted.report_id}", headers=EN).get_data(as_text=True)
+    assert "Three systems" in html and "One system" in html
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "case.view", AuditEvent.target_id == submitted.report_id)) == 1
+
+
+def _post_case(client, report_id, action, data=None, **kwargs):
+    return client.post_form(f"/handler/case/{report_id}", data or {},
+                            action=f"/handler/case/{report_id}/{action}", **kwargs)
+
+
+def test_workflow_reaches_the_reporters_timeline(app, db_session, settings, world):
+    submitted = new_report(db_session, settings)
+    client = login_as(app, db_session, world, "anna")
+    assert _post_case(client, submitted.report_id, "status/acknowledge").status_code == 302
+    assert _post_case(client, submitted.report_id, "status/acknowledge").status_code == 409  # twice: refused
+    assert _post_case(client, submitted.report_id, "status/start").status_code == 302
+    reply = _post_case(client, submitted.report_id, "reply",
+                       {"kind": "feedback", "body": "We are merging the systems.",
+                        "attachments": [(io.BytesIO(b"plan"), "plan.txt")]})
+    assert reply.status_code == 302
+    closed = _post_case(client, submitted.report_id, "close", {"outcome": "removed", "hours_saved": "120",
+                                                             "summary_title": "", "summary_body": ""})
+    assert closed.status_code == 302
+    db_session.expire_all()
+    report = db_session.get(Report, submitted.report_id)
+    assert (report.status, report.outcome, report.hours_saved_per_year) == ("closed", "removed", 120)
+    assert report.acknowledged_on == report.feedback_on == dt.date.today()
+    assert [e.status for e in report.events] == ["new", "acknowledged", "in_progress", "closed"]
+    actions = set(db_session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == report.id)))
+    assert {"case.acknowledged", "case.in_progress", "case.feedback", "case.closed"} <= actions
+
+    # The reporter sees the new status, the feedback and its file.
+    reporter = FormClient(app.test_client())
+    reporter.post_form("/follow-up", {"receipt": submitted.receipt})
+    page = reporter.get("/follow-up/case", headers=EN).get_data(as_text=True)
+    assert "We are merging the systems." in page and "plan.txt" in page
+    assert "Obstacle removed" in page and "Acknowledged" in page
+
+
+def test_close_with_consent_drafts_a_sanitised_summary(app, db_session, settings, world):
+    submitted = new_report(db_session, settings, publish_consent=True)
+    client = login_as(app, db_session, world, "anna")
+    _post_case(client, submitted.report_id, "status/acknowledge")
+    _post_case(client, submitted.report_id, "close", {
+        "outcome": "removed", "hours_saved": "40", "summary_title": "One system instead of three",
+        "summary_body": "<p>We merged <b>three</b> systems.</p><script>alert(1)</script>"})
+    summary = db_session.scalars(select(PublishedSummary)).one()
+    assert summary.status == "draft" and summary.hours_saved_per_year == 40
+    assert "<script" not in summary.body_html and "three" in summary.body_html
+
+
+def test_closing_without_outcome_is_a_clear_error(app, db_session, settings, world):
+    submitted = new_report(db_session, settings)
+    client = login_as(app, db_session, world, "anna")
+    _post_case(client, submitted.report_id, "status/acknowledge")
+    response = _post_case(client, submitted.report_id, "close", {"outcome": "", "hours_saved": "x"}, headers=EN)
+    assert response.status_code == 400
+    assert "There is a problem" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Report, submitted.report_id).status == "acknowledged"
+
+
+def test_notes_stay_internal(app, db_session, settings, world):
+    submitted = new_report(db_session, settings)
+    client = login_as(app, db_session, world, "anna")
+    assert _post_case(client, submitted.report_id, "note", {"body": "Check with finance"}).status_code == 302
+    assert "Check with finance" in client.get(f"/handler/case/{submitted.report_id}").get_data(as_text=True)
+    reporter = FormClient(app.test_client())
+    reporter.post_form("/follow-up", {"receipt": submitted.receipt})
+    assert "Check with finance" not in reporter.get("/follow-up/case").get_data(as_text=True)
+
+
+def test_reporter_message_is_unread_until_a_handler_opens_the_case(app, db_session, settings, world):
+    submitted = new_report(db_session, settings)
+    reporter = FormClient(app.test_client())
+    reporter.post_form("/follow-up", {"receipt": submitted.receipt})
+    reporter.post_form("/follow-up/case", {"body": "More details"}, action="/follow-up/reply")
+    client = login_as(app, db_session, world, "anna")
+    assert "Unread" in client.get("/handler/", headers=EN).get_data(as_text=True)
+    assert "More details" in client.get(f"/handler/case/{submitted.report_id}").get_data(as_text=True)
+    assert "Unread" not in client.get("/handler/", headers=EN).get_data(as_text=True)
+
+
+def test_minutes_can_be_confirmed_by_the_reporter(app, db_session, settings, world):
+    submitted = new_report(db_session, settings, track="misconduct", category="fraud")
+    client = login_as(app, db_session, world, "carin")
+    _post_case(client, submitted.report_id, "reply", {"kind": "minutes", "body": "We met on Monday."})
+    reporter = FormClient(app.test_client())
+    reporter.post_form("/follow-up", {"receipt": submitted.receipt})
+    page = reporter.get("/follow-up/case", headers=EN).get_data(as_text=True)
+    assert "We met on Monday." in page and "confirm" in page.lower()
+    action = re.search(r'action="(/follow-up/minutes/[^"]+/confirm)"', page).group(1)
+    assert reporter.post_form("/follow-up/case", {}, action=action).status_code == 302
+    kinds = list(db_session.scalars(select(Message.kind).where(Message.report_id == submitted.report_id)
+                                    .order_by(Message.seq)))
+    assert kinds == ["minutes", "minutes_confirmed"]
+
+
+def test_newcomer_reads_an_old_case_only_after_a_grant(app, db_session, settings, world):
+    submitted = new_report(db_session, settings)
+    from portal.accounts import create_user
+    from support import HANDLER_PASSWORD
+
+    erik = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
+                       roles={"handler"}).user
+    queued = grants.add_member(db_session, world["improvement"], erik)
+    db_session.commit()
+    assert queued == 1
+    world["handlers"]["erik"] = erik
+    world["secrets"]["erik"] = enrol_totp(db_session, settings, erik)
+    newcomer = login_as(app, db_session, world, "erik")
+    waiting = newcomer.get(f"/handler/case/{submitted.report_id}", headers=EN).get_data(as_text=True)
+    assert "Waiting for access" in waiting and "Three systems" not in waiting
+    assert "waiting for a colleague" in newcomer.get("/handler/", headers=EN).get_data(as_text=True)
+    login_as(app, db_session, world, "anna")  # a key holder signs in: the grant is fulfilled
+    assert db_session.scalar(select(func.count()).select_from(KeyGrant)) == 0
+    assert "Three systems" in newcomer.get(f"/handler/case/{submitted.report_id}").get_data(as_text=True)
+
+
+def test_handing_a_case_respects_exclusions(app, db_session, settings, world):
+    bjorn = world["handlers"]["bjorn"]
+    submitted = new_report(db_session, settings, exclude=[bjorn.id])
+    client = login_as(app, db_session, world, "anna")
+    html = client.get(f"/handler/case/{submitted.report_id}", headers=EN).get_data(as_text=True)
+    assert "Give a colleague access" not in html  # bjorn is excluded, nobody else to give it to
+    forged = _post_case(client, submitted.report_id, "grant", {"user_id": bjorn.id})
+    assert forged.status_code == 400
+    db_session.expire_all()
+    from portal.models import ReportKey
+    assert db_session.get(ReportKey, (submitted.report_id, bjorn.id)) is None
+
+
+def test_export_needs_the_password_and_is_audited(app, db_session, settings, world):
+    from support import HANDLER_PASSWORD
+
+    submitted = new_report(db_session, settings)
+    client = login_as(app, db_session, world, "anna")
+    refused = _post_case(client, submitted.report_id, "export", {"format": "json", "password": "wrong one"},
+                         headers=EN)
+    assert refused.status_code == 400 and "confirm the export" in refused.get_data(as_text=True)
+    response = _post_case(client, submitted.report_id, "export", {"format": "json", "password": HANDLER_PASSWORD,
+                                                                "secrecy_mark": "Hemlig enligt OSL"})
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = json.loads(response.get_data(as_text=True))
+    assert data["secrecy_mark"] == "Hemlig enligt OSL" and data["answers"][0]["text"] == "Three systems"
+    printable = _post_case(client, submitted.report_id, "export", {"format": "html", "secrecy_mark": "SECRET"})
+    html = printable.get_data(as_text=True)
+    assert printable.status_code == 200 and "print.css" in html and "SECRET" in html and "Three systems" in html
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "case.export")) == 2
+
+
+def test_attachment_download_is_decrypted_audited_and_safe(app, db_session, settings, world):
+    submitted = new_report(db_session, settings)
+    client = login_as(app, db_session, world, "anna")
+    _post_case(client, submitted.report_id, "reply", {"kind": "message", "body": "See file",
+                                                      "attachments": [(io.BytesIO(b"hello"), '../../etc/evil<name>.txt')]})
+    html = client.get(f"/handler/case/{submitted.report_id}").get_data(as_text=True)
+    link = re.search(r'href="(/handler/case/[^"]+/attachment/[^"]+)"', html).group(1)
+    response = client.get(link)
+    assert response.get_data() == b"hello"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment") and "/" not in disposition.split("filename")[1]
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "case.download")) == 1
+
