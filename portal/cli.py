@@ -87,5 +87,30 @@ def demo_command() -> None:
     seed_demo(db.session(), _settings(), click.echo)
 
 
+@portal_cli.command("notify")
+def notify_command() -> None:
+    """Email each handler a content-free digest of cases needing action (cron)."""
+    from .notify import send_digests
+
+    settings = _settings()
+    if not settings.smtp_host:
+        click.echo("PORTAL_SMTP_HOST is not set; nothing sent.", err=True)
+        sys.exit(1)
+    outcome = send_digests(db.session(), settings)
+    click.echo(f"Digests sent: {outcome.sent}, skipped: {outcome.skipped}, failed: {outcome.failed}.")
+    if outcome.failed:
+        sys.exit(1)
+
+
+@portal_cli.command("purge")
+def purge_command() -> None:
+    """Delete expired server-side sessions (cron)."""
+    from .sealed_session import purge_expired
+
+    removed = purge_expired(db.session())
+    db.session().commit()
+    click.echo(f"Expired sessions removed: {removed}.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(portal_cli)
