@@ -87,6 +87,25 @@ def demo_command() -> None:
     seed_demo(db.session(), _settings(), click.echo)
 
 
+@portal_cli.command("add-member")
+@click.option("--username", required=True)
+@click.option("--channel", "channel_name", required=True, help="The channel's name.")
+def add_member_command(username: str, channel_name: str) -> None:
+    """Add a handler to a channel; its existing cases wait for a key holder's next sign-in."""
+    from .grants import add_member
+    from .models import Channel
+
+    session = db.session()
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    channel = session.scalar(select(Channel).where(Channel.name == channel_name))
+    if user is None or channel is None:
+        click.echo("No such user or channel.", err=True)
+        sys.exit(1)
+    queued = add_member(session, channel, user)
+    session.commit()
+    click.echo(f"{user.username} added to {channel.name}; {queued} case(s) wait for a key holder to sign in.")
+
+
 @portal_cli.command("notify")
 def notify_command() -> None:
     """Email each handler a content-free digest of cases needing action (cron)."""

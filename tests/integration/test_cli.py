@@ -59,3 +59,22 @@ def test_demo_seeds_every_state_once(app, database):
         assert session.scalar(select(func.count()).select_from(Report)) == 11
         languages = set(session.scalars(select(PublishedSummary.language)))
         assert languages == {"sv", "en"}
+
+
+def test_add_member_queues_grants_for_existing_cases(app, db_session, settings):
+    from portal.accounts import create_user
+    from portal.models import KeyGrant
+    from support import HANDLER_PASSWORD, new_report, seed_channels
+
+    seed_channels(db_session, settings)
+    new_report(db_session, settings)
+    create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
+                roles={"handler"})
+    db_session.commit()
+    result = app.test_cli_runner().invoke(args=["portal", "add-member", "--username", "erik",
+                                                "--channel", "Improvement"])
+    assert result.exit_code == 0 and "1 case(s) wait" in result.output
+    assert db_session.query(KeyGrant).count() == 1
+    missing = app.test_cli_runner().invoke(args=["portal", "add-member", "--username", "nobody",
+                                                 "--channel", "Improvement"])
+    assert missing.exit_code == 1

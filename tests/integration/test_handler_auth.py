@@ -182,3 +182,38 @@ def test_login_without_csrf_token_is_refused(client, anna):
     response = client.post("/handler/login", data={"username": "anna", "password": HANDLER_PASSWORD, "code": "1"})
     assert response.status_code == 400
     assert client.get("/handler/").status_code == 302
+
+
+@pytest.mark.parametrize("username", ["anna", "nobody", "ANNA "])
+def test_known_unknown_and_locked_names_cost_the_same_derivation(app, db_session, settings, anna, monkeypatch,
+                                                                  username):
+    """No username enumeration by timing: every attempt runs exactly one Argon2id."""
+    from crypto import keys as crypto_keys
+
+    calls = []
+    real = crypto_keys.argon2id
+    monkeypatch.setattr(crypto_keys, "argon2id", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with pytest.raises(staff_auth.LoginFailed):
+        staff_auth.login(db_session, settings, username, "wrong password here", "000000")
+    assert len(calls) == 1
+    user, _secret = anna
+    user.locked_until = staff_auth.utcnow() + staff_auth.dt.timedelta(minutes=5)
+    db_session.commit()
+    calls.clear()
+    with pytest.raises(staff_auth.LoginFailed):
+        staff_auth.login(db_session, settings, username, HANDLER_PASSWORD, "000000")
+    assert len(calls) == 1
+
+
+def test_sign_in_attempts_are_rate_limited(tmp_path, database):
+    from portal import create_app
+    from support import FormClient, make_settings
+
+    limited = create_app(make_settings(tmp_path, database.url, RATELIMIT_ENABLED=True))
+    client = FormClient(limited.test_client())
+    statuses = [client.post_form("/handler/login", {"username": "nobody", "password": "wrong password",
+                                                    "code": "000000"},
+                                 environ_base={"REMOTE_ADDR": "203.0.113.5"},
+                                 headers={"Accept-Language": "en"}).status_code for _ in range(11)]
+    assert statuses[:10] == [400] * 10 and statuses[10] == 429
+    limited.extensions["tillit.db"].engine.dispose()
