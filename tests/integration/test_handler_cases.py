@@ -241,3 +241,22 @@ def test_attachment_download_is_decrypted_audited_and_safe(app, db_session, sett
     assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "case.download")) == 1
 
+
+
+def test_feedback_overdue_three_months_after_acknowledgement(app, db_session, settings, world):
+    from portal import workflow
+    from portal.domain.cases import add_months
+
+    today = dt.date.today()
+    cases = {}
+    for name, acknowledged in [("late", add_months(today, -3) - dt.timedelta(days=1)),
+                               ("on_time", add_months(today, -3) + dt.timedelta(days=1))]:
+        submitted = casefile.submit(db_session, settings, NewReport(track="obstacle", category="it_systems",
+                                                                    answers={"today": "a", "change": "b"}),
+                                    received_on=acknowledged - dt.timedelta(days=2))
+        workflow.transition(db_session, db_session.get(Report, submitted.report_id), "acknowledged",
+                            on=acknowledged)
+        cases[name] = submitted.report_id
+    db_session.commit()
+    only = login_as(app, db_session, world, "anna").get("/handler/?overdue=1", headers=EN).get_data(as_text=True)
+    assert cases["late"][:8] in only and cases["on_time"][:8] not in only
