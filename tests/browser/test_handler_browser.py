@@ -4,6 +4,7 @@ import re
 import time
 
 from crypto import totp
+from page_checks import ID_CHECK
 from support import HANDLER_PASSWORD, enrol_totp, new_report, seed_channels
 
 
@@ -50,6 +51,7 @@ def _same_session(axe_page, staff_context, url):
     """axe runs in its own context: give it the signed-in cookies."""
     axe_page.context.add_cookies(staff_context.cookies())
     axe_page.goto(url)
+    assert axe_page.evaluate(ID_CHECK) == {"duplicated": [], "missing": [], "manyLabels": []}, url
 
 
 import pytest  # noqa: E402
@@ -74,6 +76,7 @@ def test_staff_pages_have_no_wcag_violations(browser, live_server, axe_violation
         page.fill("#username", "anna")
         page.fill("#password", "wrong password")
         page.click("button.primary")
+        assert page.evaluate(ID_CHECK) == {"duplicated": [], "missing": [], "manyLabels": []}
     assert axe_violations(url, locale=lang, prepare=failed_login) == []
 
     def enrolment(page):
@@ -82,6 +85,7 @@ def test_staff_pages_have_no_wcag_violations(browser, live_server, axe_violation
         page.fill("#password", HANDLER_PASSWORD)
         page.click("button.primary")
         assert "/handler/enrol" in page.url
+        assert page.evaluate(ID_CHECK) == {"duplicated": [], "missing": [], "manyLabels": []}
     assert axe_violations(url, locale=lang, prepare=enrolment) == []
 
     context = browser.new_context(locale=lang, extra_http_headers={"Accept-Language": lang})
