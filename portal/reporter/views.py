@@ -56,9 +56,9 @@ def report_form(track):
     track = _track_or_404(track)
     chooser = CategoryForm(request.args)
     submission.prepare_chooser(chooser, track)
-    if "category" not in request.args or not chooser.validate():
-        return render_template("reporter/choose.html", form=chooser, track=track,
-                               show_errors="category" in request.args)
+    submitted = "step" in request.args or "category" in request.args
+    if not submitted or not chooser.validate():
+        return render_template("reporter/choose.html", form=chooser, track=track, show_errors=submitted)
     chain_level = chooser.chain_level.data if "chain_level" in chooser else None
     form = TRACK_FORMS[track](formdata=None, category=chooser.category.data,
                               chain_level=chain_level or "unknown")
