@@ -72,8 +72,19 @@ def download(db: Session, report: Report, dek: bytes, attachment_id: str) -> Res
             pass
     except DecryptionError:
         abort(500)
-    body = stream_with_context(attachment_store.iter_attachment(db, report, dek, attachment))
+    body = stream_with_context(_closing(db, attachment_store.iter_attachment(db, report, dek, attachment)))
     return Response(body, mimetype="application/octet-stream", headers={
         "Content-Disposition": attachment_store.content_disposition(meta["filename"]),
         "X-Content-Type-Options": "nosniff",
     })
+
+
+def _closing(db: Session, chunks):
+    """The body is streamed after the request's app context was torn down
+    (which closed the request session); reading the chunks reopens that
+    session, so close it again when the body ends, or its connection stays
+    checked out, idle in a transaction, after every download."""
+    try:
+        yield from chunks
+    finally:
+        db.close()

@@ -1,0 +1,181 @@
+"""Limits on the reporter side, with the rate limiter switched on as in
+production (the shared test settings switch it off): guessing receipts is
+stopped with a translated 429 page, the limiter's storage holds no client
+address, and the honeypot field stops bots without creating anything."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+from types import SimpleNamespace
+
+import limits
+import pytest
+from sqlalchemy import func, select
+
+from portal import security
+from portal.models import Answer, Attachment, AttachmentChunk, Report, ReportKey, ServerSession
+from portal.reporter.views import RECEIPT_LIMIT
+from support import csrf_token_from, make_settings, seed_channels
+
+ADDRESS = "203.0.113.77"
+OTHER_ADDRESS = "198.51.100.9"
+WRONG = "0000-0000-0000-0000-0000-0000-0000-0000"
+OBSTACLE = {"category": "reporting_burden", "chain_level": "management", "today": "Same numbers, three systems.",
+            "change": "One system.", "time_lost": "1to3"}
+MISCONDUCT = {"category": "fraud", "what": "Invoices paid twice.", "when": "2026-09", "who": "", "evidence": "",
+              "contact": ""}
+
+
+class FrozenDate(dt.date):
+    """The limiter key changes at midnight; keep one day for the whole test
+    (only portal.security sees it: datetime.date itself is left alone)."""
+
+    @classmethod
+    def today(cls):
+        return cls(2026, 3, 14)
+
+
+@pytest.fixture
+def settings(tmp_path, database):
+    return make_settings(tmp_path, database.url, RATELIMIT_ENABLED=True)
+
+
+@pytest.fixture
+def seeded(app, db_session, settings, monkeypatch):
+    monkeypatch.setattr(security, "dt", SimpleNamespace(date=FrozenDate))
+    return seed_channels(db_session, settings)
+
+
+def environ(address: str) -> dict:
+    return {"REMOTE_ADDR": address}
+
+
+def submit(client, track: str, fields: dict, address: str = ADDRESS, files=None):
+    query = f"category={fields['category']}" + (f"&chain_level={fields['chain_level']}" if "chain_level" in fields else "")
+    page = client.get(f"/report/{track}?{query}", headers={"Accept-Language": "en"},
+                      environ_base=environ(address)).get_data(as_text=True)
+    data = {**fields, "csrf_token": csrf_token_from(page),
+            "nonce": re.search(r'name="nonce"[^>]*value="([^"]*)"', page).group(1),
+            "channel_shown": re.search(r'name="channel_shown"[^>]*value="([^"]*)"', page).group(1)}
+    if files:
+        data["attachments"] = files
+    return client.post(f"/report/{track}", data=data, content_type="multipart/form-data",
+                       headers={"Accept-Language": "en"}, environ_base=environ(address)), data
+
+
+def try_receipt(client, receipt: str, address: str = ADDRESS, lang: str = "en"):
+    return client.post_form("/follow-up", {"receipt": receipt}, headers={"Accept-Language": lang},
+                            environ_base=environ(address))
+
+
+def storage_keys(app) -> set[str]:
+    """Every key the limiter's storage holds, whatever the backend keeps them in."""
+    storage = security.limiter.storage
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    keys = set()
+    for name in ("storage", "expirations", "events", "locks"):
+        keys |= {str(k) for k in getattr(storage, name, {})}
+    return keys
+
+
+def test_guessing_receipts_is_stopped_and_the_limiter_stores_no_address(app, client, seeded):
+    allowed = limits.parse(RECEIPT_LIMIT).amount
+    response, _ = submit(client, "obstacle", OBSTACLE)
+    assert response.status_code == 302
+    page = client.get("/report/sent", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    receipt = re.search(r'<p class="receipt"[^>]*><code>([^<]+)</code>', page).group(1)
+
+    for attempt in range(allowed):
+        response = try_receipt(client, WRONG)
+        assert response.status_code == 400, attempt
+        assert "No report could be opened with that code" in response.get_data(as_text=True)
+
+    refused = try_receipt(client, WRONG)
+    assert refused.status_code == 429
+    html = refused.get_data(as_text=True)
+    assert "<h1>Too many attempts</h1>" in html
+    assert "Too many attempts in a short time. Wait a few minutes and try again." in html
+    assert refused.headers["Cache-Control"].startswith("no-store")
+    swedish = try_receipt(client, WRONG, lang="sv")
+    assert swedish.status_code == 429
+    assert "<h1>För många försök</h1>" in swedish.get_data(as_text=True)
+    # Once limited, even the right code waits: no oracle for a guesser.
+    assert try_receipt(client, receipt).status_code == 429
+    # Looking at the page (GET) is not limited, and nobody else is affected.
+    assert client.get("/follow-up", environ_base=environ(ADDRESS)).status_code == 200
+    other = FormlessClient(app)
+    assert try_receipt(other, receipt, address=OTHER_ADDRESS).status_code == 302
+
+    keys = storage_keys(app)
+    assert len(keys) >= 3  # submission and receipt limits, two clients
+    # No address in any key: not in clear, not hex-encoded, not as a plain (unkeyed) hash.
+    for address in (ADDRESS, OTHER_ADDRESS):
+        forms = {address, address.encode().hex(), hashlib.sha256(address.encode()).hexdigest()[:32],
+                 hashlib.md5(address.encode()).hexdigest(), address.replace(".", "-"), address.replace(".", "_")}
+        assert not [(k, f) for k in keys for f in forms if f in k]
+    # Control: the limiter did count this client, under the keyed hash.
+    with app.test_request_context("/follow-up", method="POST", environ_base=environ(ADDRESS)):
+        own_key = security._anonymous_rate_key()
+    counted = [k for k in keys if own_key in k and "follow_up" in k]
+    assert counted, keys
+    assert security.limiter.storage.get(counted[0]) >= allowed + 1
+
+
+def test_limiter_key_depends_on_address_day_and_secret(app, seeded, monkeypatch):
+    def key(address):
+        with app.test_request_context("/", environ_base=environ(address)):
+            return security._anonymous_rate_key()
+
+    today = key(ADDRESS)
+    assert today == key(ADDRESS) and today != key(OTHER_ADDRESS)
+    assert ADDRESS not in today and len(today) == 32
+
+    class NextDay(dt.date):
+        @classmethod
+        def today(cls):
+            return cls(2026, 3, 15)
+
+    monkeypatch.setattr(security, "dt", SimpleNamespace(date=NextDay))
+    assert key(ADDRESS) != today  # stops linking a client after a day
+    monkeypatch.setattr(security, "dt", SimpleNamespace(date=FrozenDate))
+    app.config["SECRET_KEY"] = "another secret key of some length......"
+    assert key(ADDRESS) != today  # and cannot be recomputed without the secret
+
+
+class FormlessClient:
+    """A second browser: its own cookies, same app."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+
+    def post_form(self, page_url, data, **kwargs):
+        page = self.client.get(page_url, environ_base=kwargs.get("environ_base"))
+        token = csrf_token_from(page.get_data(as_text=True))
+        return self.client.post(page_url, data={**data, "csrf_token": token}, **kwargs)
+
+
+def count(db_session, model) -> int:
+    db_session.expire_all()
+    return db_session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.parametrize("track, fields", [("obstacle", OBSTACLE), ("misconduct", MISCONDUCT)])
+def test_filled_honeypot_creates_no_report(client, seeded, db_session, track, fields):
+    response, data = submit(client, track, {**fields, "website": "http://spam.example"},
+                            files=[(io.BytesIO(b"bot payload\n"), "spam.txt")])
+    assert response.status_code == 400
+    assert "Leave this field empty." in response.get_data(as_text=True)
+    for model in (Report, Answer, ReportKey, Attachment, AttachmentChunk, ServerSession):
+        assert count(db_session, model) == 0, model.__name__
+    # No receipt is waiting to be shown.
+    gone = client.get("/report/sent", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<p class="receipt"' not in gone
+    # Control: the same form with the honeypot left empty goes through.
+    data["website"] = ""
+    data["attachments"] = [(io.BytesIO(b"real evidence\n"), "evidence.txt")]
+    sent = client.post(f"/report/{track}", data=data, content_type="multipart/form-data",
+                       headers={"Accept-Language": "en"}, environ_base=environ(ADDRESS))
+    assert sent.status_code == 302
+    assert count(db_session, Report) == 1 and count(db_session, Attachment) == 1
