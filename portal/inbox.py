@@ -1,5 +1,6 @@
 """What a handler may see: the cases of their channels minus the ones that
-excluded them, filtered, sorted and paged in one indexed query per page.
+excluded them, filtered, sorted and paged with indexed queries (see
+docs/benchmarks.md, "Inbox", for the figures at 100 000 cases).
 
 Visibility is decided here and nowhere else; the case view asks
 `visible_report` so that a URL guessed or copied cannot open a case.
@@ -10,7 +11,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import and_, exists, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from .domain.cases import DUE_SOON_DAYS
@@ -30,6 +31,13 @@ SORTS = {
     "received": (Report.received_on.desc(), Report.id.desc()),
     "acknowledge_due": (Report.acknowledge_due.asc(), Report.id.asc()),
     "feedback_due": (Report.feedback_due.asc().nulls_last(), Report.id.asc()),
+}
+# Each sort turned around exactly (id breaks ties, so the order is total):
+# the pages past the middle are read from the end with a small OFFSET.
+REVERSED_SORTS = {
+    "received": (Report.received_on.asc(), Report.id.asc()),
+    "acknowledge_due": (Report.acknowledge_due.desc(), Report.id.desc()),
+    "feedback_due": (Report.feedback_due.desc().nulls_first(), Report.id.desc()),
 }
 OPEN_FOR_FEEDBACK = (STATUS_ACKNOWLEDGED, STATUS_IN_PROGRESS)
 
@@ -82,11 +90,21 @@ def _my_channels(user: User):
 
 
 def visible_condition(user: User):
-    """The cases `user` may see: their channels, not excluded, handler role."""
+    """The cases `user` may see: their channels, not excluded, handler role.
+
+    Written so that a page can be read in the order of a sort index, stopping
+    after the page, instead of sorting every visible case: membership as a
+    correlated EXISTS (with `channel_id IN (...)` SQLite would rather use the
+    channel index and sort), exclusions as NOT IN (PostgreSQL hashes the
+    handler's few exclusions once and filters the index scan, keeping its
+    order, where NOT EXISTS becomes a hash anti-join that loses it). The same
+    rows either way: exclusions.report_id and reports.id are never NULL.
+    """
     if not (user.is_handler and user.active):
         return false()
-    excluded = exists().where(Exclusion.report_id == Report.id, Exclusion.user_id == user.id)
-    return and_(Report.channel_id.in_(_my_channels(user)), ~excluded)
+    member = exists().where(Membership.channel_id == Report.channel_id, Membership.user_id == user.id)
+    excluded = select(Exclusion.report_id).where(Exclusion.user_id == user.id)
+    return and_(member, Report.id.not_in(excluded))
 
 
 def overdue_condition(today: dt.date):
@@ -120,8 +138,8 @@ def _has_key_expr(user: User):
     return exists().where(ReportKey.report_id == Report.id, ReportKey.user_id == user.id)
 
 
-def _filtered(user: User, f: InboxFilter, today: dt.date):
-    conditions = [visible_condition(user)]
+def _filter_conditions(f: InboxFilter, today: dt.date) -> list:
+    conditions = []
     if f.status:
         conditions.append(Report.status == f.status)
     if f.track:
@@ -130,20 +148,48 @@ def _filtered(user: User, f: InboxFilter, today: dt.date):
         conditions.append(Report.channel_id == f.channel_id)
     if f.overdue:
         conditions.append(overdue_condition(today))
-    return and_(*conditions)
+    return conditions
+
+
+def _filtered(user: User, f: InboxFilter, today: dt.date):
+    return and_(visible_condition(user), *_filter_conditions(f, today))
+
+
+def _count_visible(db: Session, user: User, *conditions) -> int:
+    """How many cases visible to `user` meet `conditions`, counted as the
+    cases of the user's channels that meet them minus those among them that
+    excluded the user: the same number as a count with visible_condition (an
+    exclusion is one row per case and handler), but the channels' cases are
+    counted from an index range without a lookup each, and only the user's
+    exclusions (a few) are looked up one by one."""
+    if not (user.is_handler and user.active):
+        return 0
+    counted = and_(Report.channel_id.in_(_my_channels(user)), *conditions)
+    in_channels = select(func.count()).select_from(Report).where(counted).scalar_subquery()
+    this_one = (select(func.count()).select_from(Report)
+                .where(Report.id == Exclusion.report_id, counted).scalar_subquery())
+    excluded = (select(func.coalesce(func.sum(this_one), 0)).select_from(Exclusion)
+                .where(Exclusion.user_id == user.id).scalar_subquery())
+    return int(db.scalar(select(in_channels - excluded)) or 0)  # PostgreSQL's sum() is numeric
 
 
 def inbox_page(db: Session, user: User, f: InboxFilter, today: dt.date) -> InboxPage:
     where = _filtered(user, f, today)
-    total = db.scalar(select(func.count()).select_from(Report).where(where)) or 0
+    total = _count_visible(db, user, *_filter_conditions(f, today))
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(f.page, pages)
+    # The page's ids first, from the index of the sort order (past the middle
+    # counted from the end), then the 50 rows and their per-row EXISTS.
+    offset, limit, order = (page - 1) * PAGE_SIZE, PAGE_SIZE, SORTS[f.sort]
+    if offset and offset > total - offset - PAGE_SIZE:
+        offset, order = total - offset - PAGE_SIZE, REVERSED_SORTS[f.sort]
+        if offset < 0:
+            offset, limit = 0, PAGE_SIZE + offset
+    ids = select(Report.id).where(where).order_by(*order).limit(limit).offset(offset).subquery()
     query = (
         select(Report, _has_key_expr(user), _unread_expr(), overdue_condition(today), due_soon_condition(today))
-        .where(where)
+        .join(ids, ids.c.id == Report.id)
         .order_by(*SORTS[f.sort])
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
     )
     rows = [InboxRow(report, bool(has_key), bool(unread), bool(overdue), bool(soon))
             for report, has_key, unread, overdue, soon in db.execute(query)]
@@ -152,8 +198,11 @@ def inbox_page(db: Session, user: User, f: InboxFilter, today: dt.date) -> Inbox
 
 
 def waiting_for_access(db: Session, user: User) -> int:
-    return db.scalar(select(func.count()).select_from(Report).where(
-        visible_condition(user), ~_has_key_expr(user), Report.status != STATUS_CLOSED)) or 0
+    # The status inline, not a bound parameter: PostgreSQL can then use the
+    # partial index of open cases (ix_reports_open) in a generic plan too,
+    # which it switches to once psycopg prepares the repeated statement.
+    not_closed = Report.status != literal(STATUS_CLOSED, literal_execute=True)
+    return _count_visible(db, user, not_closed, ~_has_key_expr(user))
 
 
 def needs_action_count(db: Session, user: User, today: dt.date) -> int:
