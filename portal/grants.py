@@ -1,12 +1,15 @@
 """Giving handlers the key of a case: pending grants for newcomers to a
-channel, fulfilled by any current key holder at sign-in, and handing a case to
-a colleague. Keys are re-wrapped only for channel handlers the reporter did not
-exclude; that check lives in `_may_receive` and nowhere else."""
+channel, fulfilled by any current key holder at sign-in or in a batch with
+the offline escrow key (CLI), and handing a case to a colleague. Keys are
+re-wrapped only for channel handlers the reporter did not exclude; that check
+lives in `_may_receive` and nowhere else."""
 from __future__ import annotations
-
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
+
+from crypto import envelope
+from crypto.errors import DecryptionError
 
 from . import audit, casefile
 from .models import Channel, Exclusion, KeyGrant, Membership, Report, ReportKey, User
@@ -68,6 +71,34 @@ def fulfil_pending(db: Session, holder: User, private_key: bytes, *, limit: int 
         done += 1
     db.flush()
     return done
+
+
+def fulfil_with_escrow(db: Session, escrow_private_key: bytes) -> tuple[int, int]:
+    """Re-wrap, with the escrow key, the keys of every case a colleague waits
+    for. Returns (granted, left): left are grants of reports submitted before
+    an escrow key was configured, or wrapped for another escrow key; they wait
+    for a key holder's sign-in as before."""
+    granted = left = 0
+    for grant, report in db.execute(select(KeyGrant, Report).join(Report, Report.id == KeyGrant.report_id)).all():
+        target = db.get(User, grant.user_id)
+        if target is None or not _may_receive(db, report, target):
+            db.delete(grant)
+            continue
+        if report.escrow_wrapped_key is None:
+            left += 1
+            continue
+        try:
+            dek = envelope.unwrap_for_escrow(report.escrow_wrapped_key, escrow_private_key, report_id=report.id)
+        except DecryptionError:
+            left += 1
+            continue
+        casefile.grant_key(db, report, dek, target)
+        db.delete(grant)
+        audit.record(db, "case.key_granted", target_type="report", target_id=report.id, user_id=target.id,
+                     via="escrow")
+        granted += 1
+    db.flush()
+    return granted, left
 
 
 def colleagues_without_key(db: Session, report: Report) -> list[User]:

@@ -78,3 +78,54 @@ def test_add_member_queues_grants_for_existing_cases(app, db_session, settings):
     missing = app.test_cli_runner().invoke(args=["portal", "add-member", "--username", "nobody",
                                                  "--channel", "Improvement"])
     assert missing.exit_code == 1
+
+
+def test_escrow_key_grants_waiting_cases_in_a_batch(tmp_path, database):
+    from crypto import keys
+    from portal import casefile
+    from portal.accounts import create_user
+    from portal.grants import add_member
+    from portal.models import KeyGrant, ReportKey
+    from support import HANDLER_PASSWORD, new_report, seed_channels
+
+    key_file = tmp_path / "escrow.key"
+    plain_app = create_app(make_settings(tmp_path, database.url))
+    made = plain_app.test_cli_runner().invoke(args=["portal", "escrow-keygen", "--out", str(key_file)])
+    assert made.exit_code == 0, made.output
+    assert key_file.stat().st_mode & 0o077 == 0  # readable by its owner only
+    again = plain_app.test_cli_runner().invoke(args=["portal", "escrow-keygen", "--out", str(key_file)])
+    assert again.exit_code == 1 and len(key_file.read_text().strip()) == 64
+    public_hex = made.output.split("PORTAL_ESCROW_PUBLIC_KEY=")[1].split()[0]
+
+    settings = make_settings(tmp_path, database.url, escrow_public_key=public_hex)
+    app = create_app(settings)
+    with app.app_context():
+        session = db.session()
+        world = seed_channels(session, settings)
+        before = new_report(session, settings.with_overrides(escrow_public_key=""))  # no escrow wrap
+        after = new_report(session, settings)
+        erik = create_user(session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
+                           roles={"handler"}).user
+        assert add_member(session, world["improvement"], erik) == 2
+        session.commit()
+        erik_id = erik.id
+
+    runner = app.test_cli_runner()
+    wrong = runner.invoke(args=["portal", "grant-pending", "--escrow-key-file", "-"], input="not a key\n")
+    assert wrong.exit_code == 1 and "not an escrow private key" in wrong.output
+    done = runner.invoke(args=["portal", "grant-pending", "--escrow-key-file", str(key_file)])
+    assert done.exit_code == 0, done.output
+    assert "Keys granted: 1; still waiting for a key holder to sign in: 1." in done.output
+    with app.app_context():
+        session = db.session()
+        erik = session.get(User, erik_id)
+        private_key = keys.unlock_with_password(
+            HANDLER_PASSWORD, user_id=erik.id, salt=erik.login_salt, verifier=erik.login_verifier,
+            wrapped_private_key=erik.wrapped_private_key, pepper=settings.pepper, params=settings.argon2)
+        report = session.get(Report, after.report_id)
+        answers = casefile.read_answers(report, casefile.open_for_handler(session, report, erik, private_key))
+        assert answers["today"] == "Three systems"
+        assert session.get(ReportKey, (before.report_id, erik_id)) is None
+        assert [g.report_id for g in session.scalars(select(KeyGrant))] == [before.report_id]
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "case.key_granted", AuditEvent.target_id == after.report_id)) == 1
