@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from crypto import DecryptionError, ReceiptFormatError, envelope, receipt
+from crypto import DecryptionError, ReceiptFormatError, envelope, keys, receipt
 
 from .domain import cases, routing
 from .domain.taxonomy import AUTHOR_REPORTER, STATUS_NEW
@@ -157,6 +157,24 @@ def grant_key(session: Session, report: Report, dek: bytes, user: User) -> None:
             dek, user.public_key, report_id=report.id, recipient_id=user.id, key_version=user.key_version
         ),
     ))
+
+
+def move_keys_to_new_key_pair(session: Session, user: User, old_private_key: bytes,
+                              new_private_key: bytes) -> int:
+    """Give `user` a new key pair: every report key they hold is re-wrapped for
+    the new public key under the next key version. Returns how many."""
+    version = user.key_version + 1
+    public_key = keys.public_key_for(new_private_key)
+    held = list(session.scalars(select(ReportKey).where(ReportKey.user_id == user.id)))
+    for key in held:
+        dek = envelope.unwrap_for_recipient(key.wrapped, old_private_key, report_id=key.report_id,
+                                            recipient_id=user.id, key_version=key.key_version)
+        key.wrapped = envelope.wrap_for_recipient(dek, public_key, report_id=key.report_id,
+                                                  recipient_id=user.id, key_version=version)
+        key.key_version = version
+    user.public_key, user.key_version = public_key, version
+    session.flush()
+    return len(held)
 
 
 # Same cost as a real attempt, so an unknown selector takes as long as a

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from crypto import DecryptionError, ReceiptFormatError, keys, totp
 
-from . import audit
+from . import audit, casefile
 from .domain.passwords import check_password
 from .models import ServerSession, User
 from .models.base import utcnow
@@ -33,33 +33,49 @@ class LoginFailed(Exception):
     """Wrong username, password, code or recovery key. One message for all."""
 
 
+class PasswordNotChanged(Exception):
+    """At the first sign-in the new password is the one an admin set."""
+
+
 @dataclass(frozen=True)
 class Unlocked:
     user: User
     private_key: bytes = field(repr=False)
     needs_enrolment: bool = False
+    # The first sign-in: the password and key pair were made by an admin, who
+    # knows that password; enrolment replaces both (see confirm_enrolment).
+    first_sign_in: bool = False
 
 
 @dataclass(frozen=True)
 class PendingEnrolment:
-    """A TOTP secret and a fresh recovery key, not yet confirmed with a code."""
+    """A TOTP secret and a fresh recovery key, not yet confirmed with a code;
+    at the first sign-in also the handler's own new private key."""
 
     totp_secret: bytes = field(repr=False)
     recovery_key: str = field(repr=False)  # shown once on the enrolment page
     recovery_wrapped: bytes = field(repr=False)
+    new_private_key: bytes | None = field(default=None, repr=False)
 
     def to_bytes(self, private_key: bytes) -> bytes:
-        # Sealed into the enrolment session (sealed_session): key | secret | wrap.
-        return private_key + self.totp_secret + len(self.recovery_key).to_bytes(2, "big") + \
+        # Sealed into the enrolment session (sealed_session):
+        # key | has new key | [new key] | secret | recovery length | recovery | wrap.
+        new_key = b"\x01" + self.new_private_key if self.new_private_key else b"\x00"
+        return private_key + new_key + self.totp_secret + len(self.recovery_key).to_bytes(2, "big") + \
             self.recovery_key.encode() + self.recovery_wrapped
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> tuple[bytes, PendingEnrolment]:
         private_key, rest = blob[:keys.KEY_BYTES], blob[keys.KEY_BYTES:]
+        new_private_key = None
+        if rest[:1] == b"\x01":
+            new_private_key, rest = rest[1:1 + keys.KEY_BYTES], rest[1 + keys.KEY_BYTES:]
+        else:
+            rest = rest[1:]
         secret, rest = rest[:totp.SECRET_BYTES], rest[totp.SECRET_BYTES:]
         length = int.from_bytes(rest[:2], "big")
         recovery = rest[2:2 + length].decode()
-        return private_key, cls(secret, recovery, rest[2 + length:])
+        return private_key, cls(secret, recovery, rest[2 + length:], new_private_key)
 
 
 def find_user(db: Session, username: str) -> User | None:
@@ -119,7 +135,7 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
         # First sign-in: the password alone only opens the enrolment page.
         audit.record(db, "auth.password_ok_enrolment_needed", actor_user_id=user.id,
                      target_type="user", target_id=user.id)
-        return Unlocked(user, private_key, needs_enrolment=True)
+        return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=True)
     if not _accept_code(user, private_key, code, time.time() if now is None else now):
         raise _failed(db, user, "auth.login_failed")
     user.failed_logins = 0
@@ -128,22 +144,43 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
     return Unlocked(user, private_key)
 
 
-def start_enrolment(user: User, private_key: bytes) -> PendingEnrolment:
-    recovery_key, wrapped = keys.new_recovery_wrap(private_key, user_id=user.id)
-    return PendingEnrolment(totp.new_secret(), recovery_key, wrapped)
+def start_enrolment(unlocked: Unlocked) -> PendingEnrolment:
+    new_private_key = keys.generate_keypair()[0] if unlocked.first_sign_in else None
+    recovery_key, wrapped = keys.new_recovery_wrap(new_private_key or unlocked.private_key,
+                                                   user_id=unlocked.user.id)
+    return PendingEnrolment(totp.new_secret(), recovery_key, wrapped, new_private_key)
 
 
-def confirm_enrolment(db: Session, user: User, private_key: bytes, pending: PendingEnrolment, code: str,
-                      *, now: float | None = None) -> bool:
+def confirm_enrolment(db: Session, settings: Settings, user: User, private_key: bytes, pending: PendingEnrolment,
+                      code: str, new_password: str | None = None, *, now: float | None = None) -> bytes | None:
+    """Enrol the second factor once `code` matches. Returns the private key to
+    sign in with, or None for a wrong code.
+
+    At the first sign-in the admin who set the password could unwrap the
+    private key with it (from the database, or from a backup taken earlier),
+    so a new password alone would not do: the handler gets a key pair of
+    their own, every case key they hold is re-wrapped for it, and the old
+    pair is never used again. PasswordPolicyError or PasswordNotChanged for an
+    unfit new password, checked before the code."""
+    if pending.new_private_key is not None:
+        check_password(new_password or "", username=user.username)
+        if _unlock_password(settings, user, new_password) is not None:
+            raise PasswordNotChanged()
     step = totp.matching_step(pending.totp_secret, code or "", now=time.time() if now is None else now,
                               last_used_step=None)
     if step is None:
-        return False
+        return None
+    replaced = 0
+    if pending.new_private_key is not None:
+        replaced = casefile.move_keys_to_new_key_pair(db, user, private_key, pending.new_private_key)
+        private_key = pending.new_private_key
+        _set_password(db, settings, user, private_key, new_password)
     user.totp_secret_ct = totp.wrap_secret(pending.totp_secret, private_key, user_id=user.id)
     user.totp_last_step = step
     user.recovery_wrapped_private_key = pending.recovery_wrapped  # the old recovery key stops working
-    audit.record(db, "auth.enrol", actor_user_id=user.id, target_type="user", target_id=user.id)
-    return True
+    audit.record(db, "auth.enrol", actor_user_id=user.id, target_type="user", target_id=user.id,
+                 new_key_pair=pending.new_private_key is not None, case_keys_moved=replaced)
+    return private_key
 
 
 def recover(db: Session, settings: Settings, username: str, recovery_key: str, new_password: str) -> Unlocked:

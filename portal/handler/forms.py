@@ -34,17 +34,22 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+def _new_password_fields():
+    new = PasswordField(_l("New password"), validators=[_required(), Length(max=1024)])
+    repeat = PasswordField(_l("New password again"),
+                           validators=[_required(), EqualTo("new_password", message=_l("The passwords do not match."))])
+    return new, repeat
+
+
 class EnrolForm(FlaskForm):
     code = StringField(_l("Code from the authenticator app"), validators=[_required(), Length(max=CODE_MAX)])
     saved = BooleanField(_l("I have written down the recovery key and keep it in a safe place."),
                          validators=[DataRequired(message=_l("Confirm that you have saved the recovery key."))])
 
 
-def _new_password_fields():
-    new = PasswordField(_l("New password"), validators=[_required(), Length(max=1024)])
-    repeat = PasswordField(_l("New password again"),
-                           validators=[_required(), EqualTo("new_password", message=_l("The passwords do not match."))])
-    return new, repeat
+class FirstEnrolForm(EnrolForm):
+    """At the first sign-in the password an admin set is replaced as well."""
+    new_password, new_password_again = _new_password_fields()
 
 
 class RecoverForm(FlaskForm):

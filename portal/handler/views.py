@@ -21,6 +21,7 @@ from .access import HANDLER, PUBLIC, STAFF, level
 from .forms import (
     CloseForm,
     EnrolForm,
+    FirstEnrolForm,
     ExportForm,
     GrantForm,
     LoginForm,
@@ -100,7 +101,7 @@ def login():
 
 def _begin_enrolment(unlocked: staff_auth.Unlocked):
     session.clear()
-    pending = staff_auth.start_enrolment(unlocked.user, unlocked.private_key)
+    pending = staff_auth.start_enrolment(unlocked)
     sealed_session.start(db.session(), sealed_session.ENROL, pending.to_bytes(unlocked.private_key),
                          user_id=unlocked.user.id)
     db.session().commit()
@@ -116,15 +117,27 @@ def enrol():
     if user is None:
         return redirect(url_for("handler.login"))
     private_key, pending = staff_auth.PendingEnrolment.from_bytes(opened.secret)
-    form = EnrolForm()
+    first = pending.new_private_key is not None
+    form = FirstEnrolForm() if first else EnrolForm()
     wrong_code = False
     if form.validate_on_submit():
-        if staff_auth.confirm_enrolment(db.session(), user, private_key, pending, form.code.data):
-            sealed_session.end(db.session(), sealed_session.ENROL)
-            _start_staff_session(staff_auth.Unlocked(user, private_key))
-            db.session().commit()
-            return redirect(_home_for(user))
-        wrong_code = True
+        try:
+            signed_in_key = staff_auth.confirm_enrolment(
+                db.session(), _settings(), user, private_key, pending, form.code.data,
+                form.new_password.data if first else None)
+        except PasswordPolicyError as error:
+            form.new_password.errors.append(POLICY_MESSAGES[error.reason]())
+        except staff_auth.PasswordNotChanged:
+            form.new_password.errors.append(_("Choose a password of your own, not the one you were given."))
+        else:
+            if signed_in_key is not None:
+                sealed_session.end(db.session(), sealed_session.ENROL)
+                _start_staff_session(staff_auth.Unlocked(user, signed_in_key))
+                db.session().commit()
+                return redirect(_home_for(user))
+            wrong_code = True
+    if first:
+        form.new_password.data = form.new_password_again.data = ""
     db.session().commit()
     uri = totp.provisioning_uri(pending.totp_secret, account=user.username,
                                 issuer=current_app.config["TILLIT"].organisation_name or "Tillit")

@@ -1,4 +1,5 @@
 """Staff sign-in: password + TOTP, enrolment, lockout, recovery, password change, sign-out."""
+import base64
 import re
 import time
 
@@ -11,6 +12,7 @@ from portal.models import AuditEvent, ServerSession
 from support import HANDLER_PASSWORD, csrf_token_from, enrol_totp, fresh_code, seed_channels, staff_login
 
 GENERIC = "The username, password or code is wrong"
+OWN_PASSWORD = "mitt eget långa lösenord"
 
 
 @pytest.fixture
@@ -74,22 +76,31 @@ def test_account_locks_after_repeated_failures_and_says_nothing_new(app, db_sess
         staff_auth.login(db_session, settings, "anna", HANDLER_PASSWORD, _step_code(secret, 0))
 
 
-def test_first_sign_in_enrols_the_app_and_shows_the_recovery_key_once(client, db_session, seeded):
-    user = seeded["handlers"]["bjorn"]
-    response = client.post_form("/handler/login", {"username": "bjorn", "password": HANDLER_PASSWORD, "code": ""})
+def _enrolment_page(client, username):
+    response = client.post_form("/handler/login", {"username": username, "password": HANDLER_PASSWORD, "code": ""})
     assert response.status_code == 302 and response.headers["Location"].endswith("/handler/enrol")
-    # The password alone opens nothing but the enrolment page.
-    assert client.get("/handler/").status_code == 302
     page = client.get("/handler/enrol", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "<svg" in page and 'class="qr"' in page
     secret_text = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page).group(1)
     recovery_key = re.search(r'<p class="receipt"><code>([^<]+)</code>', page).group(1)
-    import base64
-    secret = base64.b32decode(secret_text.replace(" ", ""))
-    wrong = client.post("/handler/enrol", data={"csrf_token": csrf_token_from(page), "code": "123456", "saved": "y"})
+    return page, base64.b32decode(secret_text.replace(" ", "")), recovery_key
+
+
+def _now_code(secret):
+    return totp.code_for_step(secret, totp.step_at(time.time()))
+
+
+def test_first_sign_in_enrols_the_app_and_shows_the_recovery_key_once(client, db_session, seeded):
+    user = seeded["handlers"]["bjorn"]
+    page, secret, recovery_key = _enrolment_page(client, "bjorn")
+    assert "<svg" in page and 'class="qr"' in page
+    # The password alone opens nothing but the enrolment page.
+    assert client.get("/handler/").status_code == 302
+    own = {"new_password": OWN_PASSWORD, "new_password_again": OWN_PASSWORD}
+    wrong = client.post("/handler/enrol", data={"csrf_token": csrf_token_from(page), "code": "123456", "saved": "y",
+                                                 **own})
     assert wrong.status_code == 400
     done = client.post("/handler/enrol", data={"csrf_token": csrf_token_from(page), "saved": "y",
-                                                "code": totp.code_for_step(secret, totp.step_at(time.time()))})
+                                                "code": _now_code(secret), **own})
     assert done.status_code == 302 and done.headers["Location"].endswith("/handler/"), done.get_data(as_text=True)[-3000:]
     assert client.get("/handler/").status_code == 200
     assert client.get("/handler/enrol").status_code == 302  # nothing to show any more
@@ -97,6 +108,81 @@ def test_first_sign_in_enrols_the_app_and_shows_the_recovery_key_once(client, db
     assert db_session.get(type(user), user.id).totp_secret_ct is not None
     # The recovery key shown there is the one that works.
     assert staff_auth.recover(db_session, app_settings(client), "bjorn", recovery_key, "ett helt nytt lösenord 2")
+
+
+@pytest.mark.parametrize("password, message", [
+    (HANDLER_PASSWORD, "Choose a password of your own, not the one you were given."),
+    ("kort", "The password must have at least 12 characters."),
+    ("", "This field is required."),
+])
+def test_first_sign_in_needs_a_password_of_ones_own(client, db_session, seeded, password, message):
+    page, secret, _ = _enrolment_page(client, "bjorn")
+    response = client.post("/handler/enrol", data={
+        "csrf_token": csrf_token_from(page), "saved": "y", "code": _now_code(secret),
+        "new_password": password, "new_password_again": password}, headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message in html and secret_b32(secret) in html  # same secret: the app set up already still fits
+    db_session.expire_all()
+    assert db_session.get(type(seeded["handlers"]["bjorn"]), seeded["handlers"]["bjorn"].id).totp_secret_ct is None
+
+
+def secret_b32(secret):
+    return base64.b32encode(secret).decode().rstrip("=")[:4]
+
+
+def test_first_sign_in_replaces_what_the_admin_could_open(client, db_session, settings, seeded):
+    """The admin who set the first password (and saw the first recovery key)
+    could unwrap the first private key with it, from the database or from a
+    backup taken before the handler signed in. After enrolment neither the
+    old password, the old recovery key nor the old private key opens
+    anything the handler holds."""
+    from crypto import DecryptionError, envelope, keys
+    from portal import casefile
+    from portal.accounts import create_user
+    from portal.grants import add_member
+    from portal.models import ReportKey
+    from support import new_report
+
+    created = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
+                          roles={"handler"})
+    erik = created.user
+    add_member(db_session, seeded["improvement"], erik)
+    db_session.commit()
+    submitted = new_report(db_session, settings)  # wrapped for the admin-made key pair
+    backup = {"salt": erik.login_salt, "verifier": erik.login_verifier, "wrapped": erik.wrapped_private_key}
+    admin_known_key = keys.unlock_with_password(
+        HANDLER_PASSWORD, user_id=erik.id, salt=backup["salt"], verifier=backup["verifier"],
+        wrapped_private_key=backup["wrapped"], pepper=settings.pepper, params=settings.argon2)
+
+    page, secret, _ = _enrolment_page(client, "erik")
+    done = client.post("/handler/enrol", data={"csrf_token": csrf_token_from(page), "saved": "y",
+                                                "code": _now_code(secret), "new_password": OWN_PASSWORD,
+                                                "new_password_again": OWN_PASSWORD})
+    assert done.status_code == 302
+    # The handler reads the case with the new key pair.
+    assert "Three systems" in client.get(f"/handler/case/{submitted.report_id}").get_data(as_text=True)
+
+    db_session.expire_all()
+    erik = db_session.get(type(erik), erik.id)
+    assert erik.key_version == 2 and erik.public_key != keys.public_key_for(admin_known_key)
+    key = db_session.get(ReportKey, (submitted.report_id, erik.id))
+    assert key.key_version == 2
+    for version in (1, 2):
+        with pytest.raises(DecryptionError):
+            envelope.unwrap_for_recipient(key.wrapped, admin_known_key, report_id=submitted.report_id,
+                                          recipient_id=erik.id, key_version=version)
+    with pytest.raises(staff_auth.LoginFailed):
+        staff_auth.login(db_session, settings, "erik", HANDLER_PASSWORD, _now_code(secret))
+    with pytest.raises(staff_auth.LoginFailed):
+        staff_auth.recover(db_session, settings, "erik", created.recovery_key, "ett helt nytt lösenord 3")
+    # A new report is wrapped for the new key pair, and the handler's own password opens it.
+    later = new_report(db_session, settings)
+    own_key = keys.unlock_with_password(
+        OWN_PASSWORD, user_id=erik.id, salt=erik.login_salt, verifier=erik.login_verifier,
+        wrapped_private_key=erik.wrapped_private_key, pepper=settings.pepper, params=settings.argon2)
+    report = db_session.get(casefile.Report, later.report_id)
+    assert casefile.read_answers(report, casefile.open_for_handler(db_session, report, erik, own_key))
 
 
 def app_settings(client):
