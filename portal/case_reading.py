@@ -60,10 +60,15 @@ def dialogue(db: Session, report: Report, dek: bytes, files: dict, *, side: str)
     return entries
 
 
-def download(db: Session, report: Report, dek: bytes, attachment_id: str) -> Response:
+def attachment_of(db: Session, report: Report, attachment_id: str) -> Attachment:
+    """The complete attachment `attachment_id` of `report`, or 404."""
     attachment = db.get(Attachment, attachment_id)
     if attachment is None or attachment.report_id != report.id or not attachment.complete:
         abort(404)
+    return attachment
+
+
+def download(db: Session, report: Report, dek: bytes, attachment: Attachment) -> Response:
     meta = attachment_store.attachment_meta(report, dek, attachment)
     # Verify the whole file before sending a byte: a tampered chunk must not
     # reach the browser as a silently truncated download.

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
@@ -87,5 +88,12 @@ def silence_request_logging() -> None:
 
 
 def is_safe_local_path(target: str | None) -> bool:
-    """Only same-site relative paths may be used as redirect targets."""
-    return bool(target) and target.startswith("/") and not target.startswith("//") and "\\" not in target
+    """Only same-site absolute paths may be used as redirect targets. Control
+    characters and spaces are refused outright: Werkzeug drops a tab when it
+    writes the Location header, which would turn "/<tab>/evil" into "//evil"."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc

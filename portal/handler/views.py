@@ -361,9 +361,11 @@ def attachment(report_id, attachment_id):
     opened = _open(report_id)
     if opened is None:
         abort(403)
-    case_work.audit_download(db.session(), g.staff.user, opened.report, attachment_id)
+    # Only a real attachment of this case is audited (and the id in the log is one).
+    found = case_reading.attachment_of(db.session(), opened.report, attachment_id)
+    case_work.audit_download(db.session(), g.staff.user, opened.report, found.id)
     db.session().commit()
-    return case_reading.download(db.session(), opened.report, opened.dek, attachment_id)
+    return case_reading.download(db.session(), opened.report, opened.dek, found)
 
 
 @bp.post("/case/<report_id>/export")

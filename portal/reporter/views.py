@@ -245,4 +245,5 @@ def attachment(attachment_id):
     opened, report, dek = _open_case()
     if opened is None:
         return redirect(url_for("reporter.follow_up"))
-    return case_reading.download(db.session(), report, dek, attachment_id)
+    return case_reading.download(db.session(), report, dek,
+                                 case_reading.attachment_of(db.session(), report, attachment_id))

@@ -322,3 +322,15 @@ def test_a_key_wrapped_for_an_earlier_key_pair_waits_for_a_grant_again(client, d
     assert db_session.get(KeyGrant, (submitted.report_id, user.id)) is not None
     assert "Waiting for access" in client.get(f"/handler/case/{submitted.report_id}",
                                               headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example/phish", "/%0a/evil.example", "//evil.example/",
+                                    "https://evil.example/"])
+def test_sign_in_never_redirects_off_site(client, db_session, anna, target):
+    user, secret = anna
+    page = client.get(f"/handler/login?next={target}").get_data(as_text=True)
+    response = client.post("/handler/login", data={
+        "csrf_token": csrf_token_from(page), "username": "anna", "password": HANDLER_PASSWORD,
+        "code": fresh_code(db_session, user, secret),
+        "next": re.search(r'<input name="next" type="hidden" value="([^"]*)"', page).group(1)})
+    assert response.status_code == 302 and response.headers["Location"] == "/handler/", response.headers["Location"]

@@ -260,3 +260,12 @@ def test_feedback_overdue_three_months_after_acknowledgement(app, db_session, se
     db_session.commit()
     only = login_as(app, db_session, world, "anna").get("/handler/?overdue=1", headers=EN).get_data(as_text=True)
     assert cases["late"][:8] in only and cases["on_time"][:8] not in only
+
+
+def test_a_made_up_attachment_id_is_not_written_to_the_audit_log(app, db_session, settings, world):
+    submitted = new_report(db_session, settings)
+    client = login_as(app, db_session, world, "anna")
+    response = client.get(f"/handler/case/{submitted.report_id}/attachment/forged%20text%20for%20the%20log")
+    assert response.status_code == 404
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "case.download")) == 0

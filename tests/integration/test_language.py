@@ -23,7 +23,10 @@ def test_switch_sets_the_language_and_returns_to_the_page(client):
 
 
 def test_switch_refuses_to_redirect_off_site(client):
-    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+    # A tab or newline is dropped or refused when the Location header is
+    # written: "/<tab>/evil.example" would leave as "//evil.example".
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example", "/\t/evil.example/x",
+                   "/\n/evil.example", "/\r\n//evil.example", "/ /evil.example", "/\x7f/evil.example"):
         response = client.post_form("/", {"lang": "en", "next": target}, action="/language")
         assert response.status_code == 302
         assert response.headers["Location"] == "/"
