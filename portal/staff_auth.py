@@ -25,8 +25,10 @@ from .models.base import utcnow
 
 LOCK_AFTER_FAILURES = 10
 LOCK_MINUTES = 15
-# Stands in for a real account so unknown usernames cost a real derivation.
+# Stand in for a real account so unknown usernames cost the same work.
 _DUMMY_SALT = secrets.token_bytes(keys.SALT_BYTES)
+_DUMMY_USER_ID = "unknown-account"
+_DUMMY_RECOVERY_WRAP = keys.new_recovery_wrap(keys.generate_keypair()[0], user_id=_DUMMY_USER_ID)[1]
 
 
 class LoginFailed(Exception):
@@ -89,13 +91,16 @@ def _is_locked(user: User) -> bool:
     return user.locked_until is not None and user.locked_until > utcnow()
 
 
-def _failed(db: Session, user: User | None, action: str) -> LoginFailed:
-    if user is not None:
+def _failed(db: Session, user: User | None, action: str, *, counts: bool = True) -> LoginFailed:
+    """Audit a failure (also for unknown usernames, without the name, so that
+    both cost the same writes) and count it towards the account's lock."""
+    if user is not None and counts and not _is_locked(user):
         user.failed_logins = (user.failed_logins or 0) + 1
         if user.failed_logins >= LOCK_AFTER_FAILURES:
             user.locked_until = utcnow() + dt.timedelta(minutes=LOCK_MINUTES)
             user.failed_logins = 0
-        audit.record(db, action, actor_user_id=user.id, target_type="user", target_id=user.id)
+    audit.record(db, action, actor_user_id=user.id if user else None, target_type="user",
+                 target_id=user.id if user else None)
     return LoginFailed()
 
 
@@ -130,7 +135,7 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
     locked = user is not None and _is_locked(user)
     private_key = _unlock_password(settings, None if locked else user, password)
     if user is None or locked or private_key is None:
-        raise _failed(db, None if locked else user, "auth.login_failed")
+        raise _failed(db, user, "auth.login_failed")
     if user.totp_secret_ct is None:
         # First sign-in: the password alone only opens the enrolment page.
         audit.record(db, "auth.password_ok_enrolment_needed", actor_user_id=user.id,
@@ -189,13 +194,17 @@ def recover(db: Session, settings: Settings, username: str, recovery_key: str, n
     PasswordPolicyError for a weak new password, LoginFailed otherwise."""
     user = find_user(db, username)
     check_password(new_password, username=(username or "").strip().lower())
-    if user is None:
-        raise LoginFailed()
     try:
-        private_key = keys.unlock_with_recovery(recovery_key, user_id=user.id,
-                                                wrapped_by_recovery=user.recovery_wrapped_private_key)
+        # An unknown username tries a stand-in wrap: the same work either way.
+        private_key = keys.unlock_with_recovery(
+            recovery_key, user_id=user.id if user else _DUMMY_USER_ID,
+            wrapped_by_recovery=user.recovery_wrapped_private_key if user else _DUMMY_RECOVERY_WRAP)
     except (DecryptionError, ReceiptFormatError):
-        raise _failed(db, user, "auth.recovery_failed") from None
+        private_key = None
+    if user is None or private_key is None:
+        # Recovery keys have 256 bits: failures are audited, not counted
+        # towards the sign-in lock, which would only let anyone lock a handler out.
+        raise _failed(db, user, "auth.recovery_failed", counts=False)
     _set_password(db, settings, user, private_key, new_password)
     user.totp_secret_ct = None
     user.totp_last_step = None
@@ -215,7 +224,7 @@ def _set_password(db: Session, settings: Settings, user: User, private_key: byte
 def change_password(db: Session, settings: Settings, user: User, current: str, new_password: str) -> None:
     """PasswordPolicyError for a weak password, LoginFailed for a wrong current one."""
     check_password(new_password, username=user.username)
-    private_key = _unlock_password(settings, user, current)
+    private_key = _unlock_password(settings, None if _is_locked(user) else user, current)
     if private_key is None:
         raise _failed(db, user, "auth.password_change_failed")
     _set_password(db, settings, user, private_key, new_password)
@@ -223,7 +232,7 @@ def change_password(db: Session, settings: Settings, user: User, current: str, n
 
 
 def reauthenticate(db: Session, settings: Settings, user: User, password: str) -> bool:
-    if _unlock_password(settings, user, password) is None:
+    if _unlock_password(settings, None if _is_locked(user) else user, password) is None:
         _failed(db, user, "auth.reauth_failed")
         return False
     return True

@@ -197,6 +197,7 @@ def extend():
 
 @bp.route("/account", methods=["GET", "POST"])
 @level(STAFF)
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])  # a password check: no guessing from a stolen session
 def account():
     form = PasswordChangeForm()
     if form.validate_on_submit():
@@ -370,6 +371,7 @@ def attachment(report_id, attachment_id):
 
 @bp.post("/case/<report_id>/export")
 @level(HANDLER)
+@limiter.limit(LOGIN_LIMIT)  # a password check: no guessing from a stolen session
 def export(report_id):
     opened = _open(report_id)
     form = ExportForm()

@@ -334,3 +334,31 @@ def test_sign_in_never_redirects_off_site(client, db_session, anna, target):
         "code": fresh_code(db_session, user, secret),
         "next": re.search(r'<input name="next" type="hidden" value="([^"]*)"', page).group(1)})
     assert response.status_code == 302 and response.headers["Location"] == "/handler/", response.headers["Location"]
+
+
+def test_a_locked_account_passes_no_password_check_from_an_open_session(db_session, settings, anna):
+    """Someone holding a stolen session cannot go on guessing the password
+    through export re-authentication or the password change once the
+    account is locked, not even with the right password."""
+    user, _ = anna
+    for _attempt in range(staff_auth.LOCK_AFTER_FAILURES):
+        assert not staff_auth.reauthenticate(db_session, settings, user, "a wrong guess here")
+    db_session.commit()
+    assert not staff_auth.reauthenticate(db_session, settings, user, HANDLER_PASSWORD)
+    with pytest.raises(staff_auth.LoginFailed):
+        staff_auth.change_password(db_session, settings, user, HANDLER_PASSWORD, "ett helt nytt lösenord")
+
+
+def test_failed_recoveries_do_not_lock_the_account_and_cost_the_same_writes(db_session, settings, anna):
+    user, secret = anna
+    for _attempt in range(staff_auth.LOCK_AFTER_FAILURES + 2):
+        with pytest.raises(staff_auth.LoginFailed):
+            staff_auth.recover(db_session, settings, "anna", "AAAA-BBBB-CCCC", "ett helt nytt lösenord")
+    db_session.commit()
+    db_session.expire_all()
+    assert db_session.get(type(user), user.id).locked_until is None
+    failed = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "auth.recovery_failed")
+    before = db_session.scalar(failed)
+    with pytest.raises(staff_auth.LoginFailed):
+        staff_auth.recover(db_session, settings, "nobody", "AAAA-BBBB-CCCC", "ett helt nytt lösenord")
+    assert db_session.scalar(failed) == before + 1  # an unknown name is audited too, without the name
