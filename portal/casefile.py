@@ -20,6 +20,7 @@ from .domain.taxonomy import AUTHOR_REPORTER, STATUS_NEW
 from .models import (
     Answer,
     Exclusion,
+    KeyGrant,
     Membership,
     Message,
     Note,
@@ -119,12 +120,18 @@ def submit(session: Session, settings: Settings, new: NewReport, received_on: dt
     for name, text in new.answers.items():
         if text:
             _add_answer(report, dek, name, text)
-    by_id = {h.id: h for h in handlers}
-    for user_id in recipient_ids:
-        grant_key(session, report, dek, by_id[user_id])
+    recipients = [h for h in handlers if h.id in set(recipient_ids)]
+    # Handlers who never signed in wait for a grant (User.holds_own_keys);
+    # only if none of the recipients has signed in do all get the key, or
+    # nobody could read the report.
+    ready = [u for u in recipients if u.holds_own_keys] or recipients
+    for user in ready:
+        grant_key(session, report, dek, user)
     for user_id in new.excluded_user_ids:
         session.add(Exclusion(report_id=report_id, user_id=user_id))
     session.add(StatusEvent(report_id=report_id, seq=1, status=STATUS_NEW, occurred_on=received_on))
+    session.flush()  # the report row first: grants refer to it, and no relationship orders the two
+    session.add_all(KeyGrant(report_id=report_id, user_id=user.id) for user in recipients if user not in ready)
     session.flush()
     return Submitted(report_id=report_id, receipt=receipt_text, data_key=dek)
 

@@ -150,7 +150,8 @@ def grant_pending_command(escrow_key_file) -> None:
     session = db.session()
     granted, left = fulfil_with_escrow(session, private_key)
     session.commit()
-    click.echo(f"Keys granted: {granted}; still waiting for a key holder to sign in: {left}.")
+    click.echo(f"Keys granted: {granted}; still waiting: {left} (handlers who have not signed in yet, or "
+               "reports from before the escrow key, which wait for a key holder's sign-in).")
 
 
 @portal_cli.command("notify")

@@ -1,8 +1,10 @@
 """Giving handlers the key of a case: pending grants for newcomers to a
 channel, fulfilled by any current key holder at sign-in or in a batch with
 the offline escrow key (CLI), and handing a case to a colleague. Keys are
-re-wrapped only for channel handlers the reporter did not exclude; that check
-lives in `_may_receive` and nowhere else."""
+re-wrapped only for channel handlers the reporter did not exclude (checked in
+`_may_receive` and nowhere else), and only once they have signed in: before
+that their key pair is the one made with the password their creator chose
+(`User.holds_own_keys`), so their grants wait."""
 from __future__ import annotations
 
 from sqlalchemy import delete, exists, select
@@ -68,6 +70,8 @@ def fulfil_pending(db: Session, holder: User, private_key: bytes, *, limit: int 
         select(KeyGrant, Report)
         .join(Report, Report.id == KeyGrant.report_id)
         .join(ReportKey, (ReportKey.report_id == KeyGrant.report_id) & (ReportKey.user_id == holder.id))
+        .join(User, User.id == KeyGrant.user_id)
+        .where(User.holds_own_keys)  # the others wait for their first sign-in
         .limit(limit)
     ).all()
     done = 0
@@ -88,16 +92,16 @@ def fulfil_pending(db: Session, holder: User, private_key: bytes, *, limit: int 
 
 def fulfil_with_escrow(db: Session, escrow_private_key: bytes) -> tuple[int, int]:
     """Re-wrap, with the escrow key, the keys of every case a colleague waits
-    for. Returns (granted, left): left are grants of reports submitted before
-    an escrow key was configured, or wrapped for another escrow key; they wait
-    for a key holder's sign-in as before."""
+    for. Returns (granted, left): left are grants for handlers who have not
+    signed in yet, and of reports submitted before an escrow key was
+    configured or wrapped for another one (those wait for a key holder)."""
     granted = left = 0
     for grant, report in db.execute(select(KeyGrant, Report).join(Report, Report.id == KeyGrant.report_id)).all():
         target = db.get(User, grant.user_id)
         if target is None or not _may_receive(db, report, target):
             db.delete(grant)
             continue
-        if report.escrow_wrapped_key is None:
+        if report.escrow_wrapped_key is None or not target.holds_own_keys:
             left += 1
             continue
         try:
@@ -118,11 +122,11 @@ def colleagues_without_key(db: Session, report: Report) -> list[User]:
     """Handlers of the case's channel who may read it but hold no key yet."""
     users = casefile.channel_handlers(db, report.channel_id)
     holders = set(db.scalars(select(ReportKey.user_id).where(ReportKey.report_id == report.id)))
-    return [u for u in users if u.id not in holders and _may_receive(db, report, u)]
+    return [u for u in users if u.id not in holders and u.holds_own_keys and _may_receive(db, report, u)]
 
 
 def give_access(db: Session, report: Report, holder: User, dek: bytes, target: User) -> None:
-    if not _may_receive(db, report, target):
+    if not (_may_receive(db, report, target) and target.holds_own_keys):
         raise GrantRefused()
     casefile.grant_key(db, report, dek, target)
     db.execute(delete(KeyGrant).where(KeyGrant.report_id == report.id, KeyGrant.user_id == target.id))

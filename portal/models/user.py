@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, or_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import ID_LENGTH, Base, new_id, utcnow
@@ -39,6 +40,18 @@ class User(Base):
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_notified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    @hybrid_property
+    def holds_own_keys(self) -> bool:
+        """Signed in at least once: the key pair is then the handler's own. Until
+        then it is the one made with the password whoever created the account
+        chose, so no case key is wrapped for it (see grants.py)."""
+        return self.totp_secret_ct is not None or self.key_version > 1
+
+    @holds_own_keys.inplace.expression
+    @classmethod
+    def _holds_own_keys_expression(cls):
+        return or_(cls.totp_secret_ct.is_not(None), cls.key_version > 1)
 
     @property
     def roles(self) -> tuple[str, ...]:

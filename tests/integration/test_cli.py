@@ -86,7 +86,7 @@ def test_escrow_key_grants_waiting_cases_in_a_batch(tmp_path, database):
     from portal.accounts import create_user
     from portal.grants import add_member
     from portal.models import KeyGrant, ReportKey
-    from support import HANDLER_PASSWORD, new_report, seed_channels
+    from support import HANDLER_PASSWORD, enrol_totp, new_report, seed_channels
 
     key_file = tmp_path / "escrow.key"
     plain_app = create_app(make_settings(tmp_path, database.url))
@@ -113,9 +113,14 @@ def test_escrow_key_grants_waiting_cases_in_a_batch(tmp_path, database):
     runner = app.test_cli_runner()
     wrong = runner.invoke(args=["portal", "grant-pending", "--escrow-key-file", "-"], input="not a key\n")
     assert wrong.exit_code == 1 and "not an escrow private key" in wrong.output
+    # Nothing for a handler who has not signed in yet (their key pair is the one made at creation).
+    early = runner.invoke(args=["portal", "grant-pending", "--escrow-key-file", str(key_file)])
+    assert "Keys granted: 0; still waiting: 2" in early.output
+    with app.app_context():
+        enrol_totp(db.session(), settings, db.session().get(User, erik_id))
     done = runner.invoke(args=["portal", "grant-pending", "--escrow-key-file", str(key_file)])
     assert done.exit_code == 0, done.output
-    assert "Keys granted: 1; still waiting for a key holder to sign in: 1." in done.output
+    assert "Keys granted: 1; still waiting: 1" in done.output
     with app.app_context():
         session = db.session()
         erik = session.get(User, erik_id)

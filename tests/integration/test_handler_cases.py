@@ -269,3 +269,32 @@ def test_a_made_up_attachment_id_is_not_written_to_the_audit_log(app, db_session
     assert response.status_code == 404
     assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "case.download")) == 0
+
+
+def test_no_case_key_is_wrapped_for_an_account_nobody_has_signed_in_to(app, db_session, settings, world):
+    """Until a handler's first sign-in their key pair is the one made with the
+    password the account's creator chose: reports and grants wait for it."""
+    from portal.accounts import create_user
+    from portal.models import ReportKey
+    from support import HANDLER_PASSWORD
+
+    erik = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
+                       roles={"handler"}).user
+    assert grants.add_member(db_session, world["improvement"], erik) == 0
+    db_session.commit()
+    submitted = new_report(db_session, settings)
+    assert db_session.get(ReportKey, (submitted.report_id, erik.id)) is None
+    assert db_session.get(KeyGrant, (submitted.report_id, erik.id)) is not None
+    anna = login_as(app, db_session, world, "anna")  # a key holder signs in: still nothing for erik
+    assert db_session.get(ReportKey, (submitted.report_id, erik.id)) is None
+    html = anna.get(f"/handler/case/{submitted.report_id}", headers=EN).get_data(as_text=True)
+    assert f'value="{erik.id}"' not in html  # not offered for handing either
+    assert _post_case(anna, submitted.report_id, "grant", {"user_id": erik.id}).status_code == 400
+
+    world["handlers"]["erik"] = erik
+    world["secrets"]["erik"] = enrol_totp(db_session, settings, erik)  # erik has signed in
+    login_as(app, db_session, world, "anna")
+    db_session.expire_all()
+    assert db_session.get(ReportKey, (submitted.report_id, erik.id)) is not None
+    assert "Three systems" in login_as(app, db_session, world, "erik").get(
+        f"/handler/case/{submitted.report_id}").get_data(as_text=True)
