@@ -3,7 +3,7 @@ answering, notes, status changes with outcome, and the draft public summary.
 Every step is put in the audit log here, so views cannot forget it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ class NoKey(Exception):
 @dataclass(frozen=True)
 class OpenCase:
     report: Report
-    dek: bytes
+    dek: bytes = field(repr=False)
 
 
 def find(db: Session, user: User, report_id: str) -> Report:

@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import session as cookie
 from sqlalchemy import delete
@@ -46,7 +46,7 @@ REAUTH_SECONDS = 5 * 60
 @dataclass(frozen=True)
 class Opened:
     row: ServerSession
-    secret: bytes
+    secret: bytes = field(repr=False)
     seconds_left: int
 
 
@@ -93,6 +93,11 @@ def load(db: Session, policy: Policy, *, touch: bool = True) -> Opened | None:
     row = db.get(ServerSession, _row_id(str(data.get("sid", ""))))
     if row is None or row.kind != policy.kind:
         cookie.pop(policy.kind, None)
+        return None
+    # The server's own times too, so a cookie whose times were forged (with a
+    # leaked secret key) still ends when the row says so.
+    if min(row.expires_at, row.absolute_expires_at) < utcnow():
+        end(db, policy)
         return None
     try:
         secret = open_session_secret(base64.urlsafe_b64decode(data.get("key", "")), row.sealed,

@@ -60,6 +60,7 @@ def enforce():
         return None
     staff = current_staff()
     if staff is None:
+        db.session().commit()  # an expired session's row is deleted now, not at the next purge
         target = request.full_path if request.method == "GET" else url_for("handler.inbox")
         return redirect(url_for("handler.login") + "?" + urlencode({"next": target.rstrip("?")}))
     if required == HANDLER and not staff.user.is_handler:

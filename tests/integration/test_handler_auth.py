@@ -362,3 +362,16 @@ def test_failed_recoveries_do_not_lock_the_account_and_cost_the_same_writes(db_s
     with pytest.raises(staff_auth.LoginFailed):
         staff_auth.recover(db_session, settings, "nobody", "AAAA-BBBB-CCCC", "ett helt nytt lösenord")
     assert db_session.scalar(failed) == before + 1  # an unknown name is audited too, without the name
+
+
+def test_the_server_row_ends_a_session_whatever_the_cookie_says(client, db_session, anna):
+    import datetime as dt
+
+    user, secret = anna
+    staff_login(client, db_session, user, secret)
+    assert client.get("/handler/").status_code == 200
+    row = db_session.scalars(select(ServerSession).where(ServerSession.user_id == user.id)).one()
+    row.absolute_expires_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    db_session.commit()
+    assert client.get("/handler/").status_code == 302
+    assert db_session.scalar(select(func.count()).select_from(ServerSession)) == 0
