@@ -69,7 +69,8 @@ TARGET_MS = 150
 WARM_UP = 8  # > 5: psycopg prepares a statement at its 5th execution
 BATCH = 5_000
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SCENARIOS = ("first page", "middle page", "last page", "overdue, first page", "feedback_due sort, first page")
+SCENARIOS = ("first page", "middle page", "last page", "overdue, first page", "feedback_due sort, first page",
+             "misconduct track, first page", "misconduct track, last page")
 
 
 def machine() -> str:
@@ -321,6 +322,7 @@ def measure(url: str, cases: int, runs: int, show_plans: bool, tmp: Path) -> dic
     urls = dict(zip(SCENARIOS, (
         "/handler/", f"/handler/?page={(pages + 1) // 2}", f"/handler/?page={pages}",
         "/handler/?overdue=1", "/handler/?sort=feedback_due",
+        "/handler/?track=misconduct", "/handler/?track=misconduct&page=1000000",
     )))
     timer = SqlTimer(engine)
     results = {}

@@ -81,6 +81,8 @@ class Report(Base):
         # The overdue filter: one index per branch of overdue_condition.
         Index("ix_reports_status_acknowledge_due", "status", "acknowledge_due"),
         Index("ix_reports_status_feedback_due", "status", "feedback_on", "feedback_due"),
+        # The track filter's count, from the index alone (with or without a status).
+        Index("ix_reports_channel_track_status", "channel_id", "track", "status", "id"),
         # The cases not closed, for the "waiting for access" count: the
         # closed majority is not read, and the key lookups follow id order.
         # (status is listed so that SQLite sees the index as covering.)
