@@ -177,4 +177,5 @@ def _print_logins(echo) -> None:
         echo(f"  {username:<8} {name:<16} {', '.join(sorted(roles))}"
              + (f" – {channel_key}" if channel_key else ""))
     echo("Staff sign in at /handler/login. The first time, leave the code empty: the portal then shows a")
-    echo("QR code for an authenticator app (and the secret, for tools such as oathtool) and a recovery key.")
+    echo("QR code for an authenticator app (and the secret, for tools such as oathtool) and a recovery key,")
+    echo("and asks for a password of your own, which replaces the demo password for that account.")
