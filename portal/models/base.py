@@ -37,3 +37,8 @@ def utcnow() -> dt.datetime:
 def today() -> dt.date:
     """Day precision: the only precision stored for reporter-side events."""
     return dt.datetime.now(dt.UTC).date()
+
+
+def start_of_today() -> dt.datetime:
+    """today() as a date-time column value: midnight, no time of day."""
+    return dt.datetime.combine(today(), dt.time())

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.domain.taxonomy import STATUS_CLOSED, STATUS_NEW
 
-from .base import ID_LENGTH, Base, new_id, utcnow
+from .base import ID_LENGTH, Base, new_id, start_of_today, utcnow
 
 
 class Report(Base):
@@ -217,5 +217,7 @@ class KeyGrant(Base):
 
     report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # A submission can create a grant (for a handler who never signed in),
+    # so only the day is kept, as for every reporter-side time.
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=start_of_today)
     __table_args__ = (Index("ix_key_grants_user", "user_id"),)

@@ -4,7 +4,10 @@ import re
 import time
 
 import pytest
+from datetime import time as dt_time
+
 from sqlalchemy import func, select
+from sqlalchemy import types as sa_types
 
 from crypto.receipt import parse_receipt
 from portal.models import Exclusion, Message, Report, ReportKey
@@ -275,12 +278,44 @@ def test_receipt_download_is_not_available_by_get(client, seeded):
     assert response.status_code in (404, 405) and "Receipt code" not in response.get_data(as_text=True)
 
 
-def test_reporter_dates_are_days_and_reporter_rows_have_no_exact_times(client, seeded, db_session):
-    from portal.models import ServerSession
+def _times_in_database(db_session):
+    """Every date-time value in every table, by (table, primary key, column)."""
+    import datetime as dt
 
-    _open(client)
-    session_row = db_session.scalars(select(ServerSession)).one()
-    assert (session_row.expires_at.hour, session_row.expires_at.minute, session_row.expires_at.second) == (0, 0, 0)
+    from portal.models.base import Base
+
+    db_session.expire_all()
+    found = {}
+    for table in Base.metadata.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, sa_types.DateTime)]
+        if not columns:
+            continue
+        keys = list(table.primary_key.columns)
+        for row in db_session.execute(select(*keys, *columns)):
+            for column, value in zip(columns, row[len(keys):]):
+                if isinstance(value, dt.datetime):
+                    found[(table.name, tuple(row[:len(keys)]), column.name)] = value
+    return found
+
+
+def test_nothing_a_reporter_does_stores_an_exact_time(client, seeded, db_session, settings):
+    """Whatever rows a reporter's actions write or change (report, answers,
+    keys, grants for handlers who never signed in, messages, attachments,
+    sessions, audit), no time of day may be stored: only dates."""
+    from support import enrol_totp
+
+    enrol_totp(db_session, settings, seeded["handlers"]["carin"])  # david has not signed in: he gets a grant
+    before = _times_in_database(db_session)
+    submit(client, "misconduct", MISCONDUCT, files=[(io.BytesIO(b"ledger"), "ledger.txt")])
+    client.post_form("/follow-up", {"receipt": receipt_from(client)})
+    client.post_form("/follow-up/case", {"body": "More", "attachments": [(io.BytesIO(b"x"), "x.txt")]},
+                     action="/follow-up/reply")
+    client.post_form("/follow-up/case", {"body": "Tuesdays"}, action="/follow-up/meeting")
+    after = _times_in_database(db_session)
+    written = {key: value for key, value in after.items() if before.get(key) != value}
+    assert {key[0] for key in written} >= {"key_grants", "server_sessions"}
+    exact = {key: value for key, value in written.items() if value.time() != dt_time()}
+    assert exact == {}
 
 
 @pytest.mark.parametrize("token", ["", "forged-token"])
