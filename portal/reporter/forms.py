@@ -118,8 +118,9 @@ class MisconductForm(ReportForm):
 
 class ReceiptForm(ReporterForm):
     receipt = StringField(_l("Your receipt code"), validators=[_required(), _max(200)])
-    # A reply typed before the session ran out, carried through re-entry.
-    pending_reply = HiddenField()
+    # A reply typed before the session ran out, carried through re-entry
+    # (views cut it to TEXT_MAX, the limit of a reply, before carrying it).
+    pending_reply = HiddenField(validators=[Optional(), _max(TEXT_MAX)])
 
 
 class ReceiptDownloadForm(FlaskForm):

@@ -22,6 +22,7 @@ from .forms import (
     ObstacleForm,
     PlainForm,
     ReceiptDownloadForm,
+    TEXT_MAX,
     ReceiptForm,
     ReplyForm,
 )
@@ -159,7 +160,7 @@ def _open_case():
 
 
 def _expired_reply(body: str = ""):
-    form = ReceiptForm(formdata=None, pending_reply=body)
+    form = ReceiptForm(formdata=None, pending_reply=body[:TEXT_MAX])
     return render_template("reporter/follow_up.html", form=form, expired=True), 401
 
 

@@ -358,3 +358,15 @@ def test_landing_links_to_external_channels_and_admin_text_replaces_it(client, s
     db_session.commit()
     html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Call the county board." in html and 'href="https://example.org/report"' in html
+
+
+def test_a_carried_reply_obeys_the_reply_limit(client, seeded, db_session):
+    from portal.reporter.forms import TEXT_MAX
+
+    receipt = _open(client)
+    page = client.get("/follow-up/case", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+    response = client.post("/follow-up", data={"csrf_token": csrf_token_from(page), "receipt": receipt,
+                                               "pending_reply": "x" * (TEXT_MAX + 1)})
+    assert response.status_code == 400
+    assert count(db_session, Message) == 0
