@@ -22,10 +22,16 @@ def seal_session_secret(secret: bytes, *, session_id: str, purpose: str) -> tupl
     and sealed_blob only in the server-side session store. `purpose` (e.g.
     "handler-key", "reporter-dek") keeps one kind of secret from being opened
     as another; session_id keeps a blob from being moved to another session."""
-    _aead.require_ids(session_id=session_id, purpose=purpose)
     cookie_key = secrets.token_bytes(COOKIE_KEY_BYTES)
-    blob = wrap_symmetric(secret, cookie_key, purpose=WRAP_PURPOSE, context=(purpose, session_id))
-    return cookie_key, blob
+    return cookie_key, seal_under_key(secret, cookie_key, session_id=session_id, purpose=purpose)
+
+
+def seal_under_key(secret: bytes, client_key: bytes, *, session_id: str, purpose: str) -> bytes:
+    """Like seal_session_secret with a key the client already holds (32 random
+    bytes it was given, e.g. a form's one-time token); open_session_secret opens it."""
+    _aead.require_ids(session_id=session_id, purpose=purpose)
+    _aead.require_key("client_key", client_key, COOKIE_KEY_BYTES)
+    return wrap_symmetric(secret, client_key, purpose=WRAP_PURPOSE, context=(purpose, session_id))
 
 
 def open_session_secret(cookie_key: bytes, sealed_blob: bytes, *, session_id: str, purpose: str) -> bytes:

@@ -171,12 +171,14 @@ def notify_command() -> None:
 
 @portal_cli.command("purge")
 def purge_command() -> None:
-    """Delete expired server-side sessions (cron)."""
+    """Delete expired server-side sessions and old form tokens (cron)."""
+    from . import form_tokens
     from .sealed_session import purge_expired
 
     removed = purge_expired(db.session())
+    tokens = form_tokens.purge(db.session())
     db.session().commit()
-    click.echo(f"Expired sessions removed: {removed}.")
+    click.echo(f"Expired sessions removed: {removed}. Old form tokens removed: {tokens}.")
 
 
 def register(app: Flask) -> None:

@@ -50,9 +50,13 @@ class ReporterForm(FlaskForm):
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
         if self.csrf_token.errors:
-            self.csrf_token.errors = [_l("The form had expired or did not come from this page, so nothing "
-                                         "was sent. Check what you wrote and send it again.")]
+            self.mark_not_sent()
         return valid
+
+    def mark_not_sent(self):
+        """The page itself was stale or damaged (not a field): say so, keep the text."""
+        self.csrf_token.errors = [_l("The form had expired or did not come from this page, so nothing "
+                                     "was sent. Check what you wrote and send it again.")]
 
 
 class HoneypotMixin:

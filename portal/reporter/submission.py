@@ -3,7 +3,6 @@ checks, submission, replies and the case page. No encryption happens here;
 casefile.py and attachment_store.py do all of it."""
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 
 from flask_babel import format_date, gettext as _
@@ -15,9 +14,6 @@ from ..domain import routing
 from ..domain.taxonomy import AUTHOR_REPORTER, CATEGORIES, OBSTACLE
 from ..models import Message, Unit
 from .forms import options
-
-MAX_OPEN_NONCES = 10
-
 
 # --- forms ------------------------------------------------------------------
 
@@ -73,21 +69,6 @@ def check_channel(form, view: FormView) -> bool:
         form.exclude.errors.append(_("At least one handler must remain to read your report."))
         return False
     return True
-
-
-# One-time tokens so a reload or a replayed POST cannot create a second report.
-def issue_nonce(session) -> str:
-    nonce = secrets.token_urlsafe(16)
-    session["nonces"] = (session.get("nonces", []) + [nonce])[-MAX_OPEN_NONCES:]
-    return nonce
-
-
-def nonce_is_open(session, nonce: str | None) -> bool:
-    return bool(nonce) and nonce in session.get("nonces", [])
-
-
-def close_nonce(session, nonce: str) -> None:
-    session["nonces"] = [n for n in session.get("nonces", []) if n != nonce]
 
 
 # --- uploads ----------------------------------------------------------------

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from crypto import ReceiptFormatError
 from crypto.receipt import format_receipt
 
-from .. import case_reading, casefile, csrf, db, sealed_session, site_texts
+from .. import case_reading, casefile, csrf, db, form_tokens, sealed_session, site_texts
 from ..domain.cases import ACKNOWLEDGE_WITHIN_DAYS, FEEDBACK_WITHIN_MONTHS
 from ..domain.routing import NoRouteError
 from ..domain.taxonomy import AUTHOR_REPORTER, MISCONDUCT, OBSTACLE, TRACKS
@@ -67,7 +68,7 @@ def report_form(track):
         view = submission.prepare_form(db.session(), form, track)
     except NoRouteError:
         return render_template("reporter/no_route.html"), 503
-    form.nonce.data = submission.issue_nonce(session)
+    form.nonce.data = form_tokens.issue()
     return render_template("reporter/form.html", form=form, track=track, view=view)
 
 
@@ -81,18 +82,46 @@ def submit_report(track):
         view = submission.prepare_form(db.session(), form, track)
     except NoRouteError:
         return render_template("reporter/no_route.html"), 503
-    if not submission.nonce_is_open(session, form.nonce.data):
-        return render_template("reporter/replayed.html"), 409
+    token = form.nonce.data
+    if not form_tokens.is_well_formed(token):
+        form.nonce.data = form_tokens.issue()  # a damaged page: a fresh token, the text kept
+        form.validate()
+        form.mark_not_sent()
+        return render_template("reporter/form.html", form=form, track=track, view=view), 400
+    if form_tokens.is_used(db.session(), token):
+        return _receipt_of_the_first_copy(token)
     valid = form.validate()
     uploads = submission.check_uploads(form.attachments, _settings())
     if valid and uploads is not None and submission.check_channel(form, view):
-        result = submission.submit(db.session(), _settings(), form, track, uploads)
-        submission.close_nonce(session, form.nonce.data)
-        sealed_session.start(db.session(), sealed_session.RECEIPT, json.dumps(result).encode())
-        db.session().commit()
+        try:
+            form_tokens.claim(db.session(), token)  # first: a second copy waits here, then fails
+            result = json.dumps(submission.submit(db.session(), _settings(), form, track, uploads)).encode()
+            _show_receipt(result, form_tokens.hold(db.session(), token, result))
+            db.session().commit()
+        except IntegrityError:  # the same form, sent twice at once: the other copy made the report
+            db.session().rollback()
+            return _receipt_of_the_first_copy(token)
         return redirect(url_for("reporter.receipt_page"))
     status = 413 if submission.has_oversize(form.attachments) else 400
     return render_template("reporter/form.html", form=form, track=track, view=view), status
+
+
+def _show_receipt(result: bytes, handle: str) -> None:
+    """Seal the receipt for the receipt page, once; `handle` lets that page
+    drop the copy held for a second POST of the same form."""
+    sealed_session.start(db.session(), sealed_session.RECEIPT,
+                         json.dumps({"result": result.decode(), "held": handle}).encode())
+
+
+def _receipt_of_the_first_copy(token: str):
+    """A form already turned into a report: its receipt if it has not been
+    shown yet (a double click), otherwise 'already sent'."""
+    result = form_tokens.held(db.session(), token)
+    if result is None:
+        return render_template("reporter/replayed.html"), 409
+    _show_receipt(result, form_tokens.hash_of(token))
+    db.session().commit()
+    return redirect(url_for("reporter.receipt_page"))
 
 
 @bp.get("/report/sent")
@@ -100,10 +129,12 @@ def receipt_page():
     opened = sealed_session.load(db.session(), sealed_session.RECEIPT, touch=False)
     if opened is None:
         return render_template("reporter/receipt_gone.html")
-    # Shown once: the sealed copy is destroyed before the page is rendered.
+    # Shown once: the sealed copies are destroyed before the page is rendered.
+    sealed = json.loads(opened.secret)
     sealed_session.end(db.session(), sealed_session.RECEIPT)
+    form_tokens.release(db.session(), sealed["held"])
     db.session().commit()
-    result = json.loads(opened.secret)
+    result = json.loads(sealed["result"])
     return render_template("reporter/sent.html", receipt=result["receipt"], files=result["files"],
                            download_form=ReceiptDownloadForm(formdata=None, receipt=result["receipt"]))
 

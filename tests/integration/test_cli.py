@@ -134,3 +134,18 @@ def test_escrow_key_grants_waiting_cases_in_a_batch(tmp_path, database):
         assert [g.report_id for g in session.scalars(select(KeyGrant))] == [before.report_id]
         assert session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "case.key_granted", AuditEvent.target_id == after.report_id)) == 1
+
+
+def test_purge_drops_old_form_tokens_only(app, db_session):
+    import datetime as dt
+
+    from portal.models import UsedFormToken
+
+    today = dt.date.today()
+    db_session.add_all([UsedFormToken(token_hash="a" * 64, used_on=today - dt.timedelta(days=3)),
+                        UsedFormToken(token_hash="b" * 64, used_on=today)])
+    db_session.commit()
+    result = app.test_cli_runner().invoke(args=["portal", "purge"])
+    assert result.exit_code == 0 and "Old form tokens removed: 1." in result.output
+    db_session.expire_all()
+    assert [t.token_hash[0] for t in db_session.scalars(select(UsedFormToken))] == ["b"]

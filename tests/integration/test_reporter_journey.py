@@ -93,14 +93,59 @@ def test_obstacle_report_is_sent_and_the_receipt_shown_once(client, seeded, db_s
     assert count(db_session, ReportKey) == 2
 
 
+def _send_again(client, data):
+    return client.post("/report/misconduct", data=data, content_type="multipart/form-data",
+                       headers={"Accept-Language": "en"})
+
+
 def test_reload_or_replay_creates_no_second_report(client, seeded, db_session):
     response, data = submit(client, "misconduct", MISCONDUCT)
     assert response.status_code == 302
-    replay = client.post("/report/misconduct", data=data, content_type="multipart/form-data",
-                         headers={"Accept-Language": "en"})
+    receipt = receipt_from(client)
+    replay = _send_again(client, data)
     assert replay.status_code == 409
     assert "already been sent" in replay.get_data(as_text=True)
+    assert receipt not in replay.get_data(as_text=True)
     assert count(db_session, Report) == 1
+
+
+def test_a_double_click_makes_one_report_and_shows_its_receipt(client, seeded, db_session):
+    """The browser shows the answer to the second click; the first answer,
+    with the receipt, is lost. The second copy must show that receipt."""
+    first, data = submit(client, "misconduct", MISCONDUCT)
+    second = _send_again(client, data)
+    assert first.status_code == second.status_code == 302
+    receipt = receipt_from(client)
+    assert count(db_session, Report) == 1
+    report = db_session.scalars(select(Report)).one()
+    assert report.receipt_selector == parse_receipt(receipt).selector
+    assert "no longer shown" in client.get("/report/sent", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert _send_again(client, data).status_code == 409
+
+
+def test_two_copies_sent_at_the_same_moment_make_one_report(client, seeded, db_session, monkeypatch):
+    """Both copies pass the 'already used?' check before either commits: the
+    token's primary key lets one commit, the other shows the same receipt."""
+    from portal import form_tokens
+
+    _, data = submit(client, "misconduct", MISCONDUCT)
+    monkeypatch.setattr(form_tokens, "is_used", lambda db, token: False)
+    second = _send_again(client, data)
+    assert second.status_code == 302
+    receipt = receipt_from(client)
+    assert count(db_session, Report) == 1
+    assert db_session.scalars(select(Report)).one().receipt_selector == parse_receipt(receipt).selector
+
+
+def test_a_damaged_form_token_keeps_the_text_and_creates_nothing(client, seeded, db_session):
+    page = form_page(client, "misconduct", MISCONDUCT["category"]).get_data(as_text=True)
+    data = {**MISCONDUCT, "csrf_token": csrf_token_from(page), "nonce": "not-a-token",
+            "channel_shown": hidden(page, "channel_shown")}
+    response = _send_again(client, data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Invoices paid twice." in html and "nothing was sent" in html
+    assert hidden(html, "nonce") != "not-a-token"
+    assert count(db_session, Report) == 0
 
 
 @pytest.mark.parametrize("track, fields, missing", [
