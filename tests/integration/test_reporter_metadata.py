@@ -159,3 +159,23 @@ def test_downloads_give_their_database_connection_back(app, client, seeded):
     unread = client.get(f"/follow-up/attachment/{ids[0]}")
     unread.close()  # a client that goes away before the body
     assert pool.checkedout() == 0
+
+
+def test_a_reply_says_what_was_removed_from_its_files(client, seeded):
+    """Files sent later with a reply are cleaned the same way, and the case
+    page tells the reporter so, as the receipt page does for the first ones."""
+    assert submit_with(client, {"notes.txt": b"words"}).status_code == 302
+    sent = client.get("/report/sent", headers=EN).get_data(as_text=True)
+    receipt = re.search(r'<p class="receipt"[^>]*><code>([^<]+)</code>', sent).group(1)
+    from support import FormClient
+
+    reporter = FormClient(client)
+    reporter.post_form("/follow-up", {"receipt": receipt})
+    reporter.post_form("/follow-up/case", {"body": "A photo", "attachments": [
+        (io.BytesIO(photo_with_camera_and_gps()), "later.jpg"),
+        (io.BytesIO(b"not really a picture"), "broken.png")]}, action="/follow-up/reply")
+    case = " ".join(html.unescape(client.get("/follow-up/case", headers=EN).get_data(as_text=True)).split())
+    said = dict(re.findall(r'download>([^<]+)</a>: ([^<]+)</li>', case))
+    assert said["notes.txt"].strip() == "nothing to remove."
+    assert said["later.jpg"].startswith("removed:") and "location" in said["later.jpg"].lower()
+    assert "removed" not in said["broken.png"] and said["broken.png"].strip() != "nothing to remove."
