@@ -64,13 +64,12 @@ def _server_expiry(policy: Policy) -> tuple[dt.datetime, dt.datetime]:
     return purge, purge
 
 
-def start(db: Session, policy: Policy, secret: bytes, *, report_id: str | None = None,
-          user_id: str | None = None) -> None:
+def start(db: Session, policy: Policy, secret: bytes, *, user_id: str | None = None) -> None:
     end(db, policy)
     session_id = secrets.token_urlsafe(32)
     cookie_key, sealed = seal_session_secret(secret, session_id=session_id, purpose=policy.kind)
     expires_at, absolute = _server_expiry(policy)
-    db.add(ServerSession(id=_row_id(session_id), kind=policy.kind, report_id=report_id, user_id=user_id,
+    db.add(ServerSession(id=_row_id(session_id), kind=policy.kind, user_id=user_id,
                          sealed=sealed, expires_at=expires_at, absolute_expires_at=absolute))
     now = int(time.time())
     cookie[policy.kind] = {

@@ -67,7 +67,8 @@ class ServerSession(Base):
 
     `sealed` is encrypted under a key that lives only in the client's cookie
     (crypto/session.py): neither the row nor the cookie alone opens it.
-    The id stored is a hash of the cookie's session id.
+    The id stored is a hash of the cookie's session id. A reporter's session
+    names no report here: the report id is sealed with the key.
     """
 
     __tablename__ = "server_sessions"
@@ -75,7 +76,6 @@ class ServerSession(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # "handler" or "reporter"
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    report_id: Mapped[str | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     absolute_expires_at: Mapped[dt.datetime] = mapped_column(DateTime)

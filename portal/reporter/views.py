@@ -8,6 +8,7 @@ from flask_babel import get_locale, gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from crypto import ReceiptFormatError
+from crypto.envelope import DEK_BYTES
 from crypto.receipt import format_receipt
 
 from .. import case_reading, casefile, csrf, db, form_tokens, sealed_session, site_texts
@@ -170,7 +171,9 @@ def follow_up():
         except casefile.AccessDenied:
             denied = True
         else:
-            sealed_session.start(db.session(), sealed_session.REPORTER, dek, report_id=report.id)
+            # The report id travels sealed with the key, not in the session
+            # row: a dump must not show which reports were just looked at.
+            sealed_session.start(db.session(), sealed_session.REPORTER, dek + report.id.encode())
             if form.pending_reply.data:
                 casefile.post_message(db.session(), report, dek, author=AUTHOR_REPORTER,
                                       body=form.pending_reply.data)
@@ -184,10 +187,11 @@ def _open_case():
     opened = sealed_session.load(db.session(), sealed_session.REPORTER)
     if opened is None:
         return None, None, None
-    report = db.session().get(casefile.Report, opened.row.report_id)
+    dek, report_id = opened.secret[:DEK_BYTES], opened.secret[DEK_BYTES:].decode()
+    report = db.session().get(casefile.Report, report_id)
     if report is None:
         return None, None, None
-    return opened, report, opened.secret
+    return opened, report, dek
 
 
 def _expired_reply(body: str = ""):

@@ -415,3 +415,14 @@ def test_a_carried_reply_obeys_the_reply_limit(client, seeded, db_session):
                                                "pending_reply": "x" * (TEXT_MAX + 1)})
     assert response.status_code == 400
     assert count(db_session, Message) == 0
+
+
+def test_a_reporter_session_row_does_not_name_the_report(client, seeded, db_session):
+    from portal.models import ServerSession
+
+    _open(client)
+    report_id = db_session.scalars(select(Report.id)).one()
+    row = db_session.scalars(select(ServerSession).where(ServerSession.kind == "reporter")).one()
+    stored = " ".join(str(getattr(row, c.key)) for c in ServerSession.__table__.columns)
+    assert report_id not in stored and report_id.encode() not in row.sealed
+    assert client.get("/follow-up/case").status_code == 200  # and the session still opens the case
