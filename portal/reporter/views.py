@@ -136,7 +136,7 @@ def receipt_page():
     form_tokens.release(db.session(), sealed["held"])
     db.session().commit()
     result = json.loads(sealed["result"])
-    return render_template("reporter/sent.html", receipt=result["receipt"], files=result["files"],
+    return render_template("reporter/sent.html", receipt=result["receipt"], files=result["files"], shown_once=True,
                            download_form=ReceiptDownloadForm(formdata=None, receipt=result["receipt"]))
 
 

@@ -98,6 +98,16 @@ def _send_again(client, data):
                        headers={"Accept-Language": "en"})
 
 
+def test_the_receipt_page_offers_nothing_that_reloads_it(client, seeded):
+    """The receipt is shown once: the language switch (a POST that comes back
+    to the page) would throw it away, so that page has none."""
+    submit(client, "misconduct", MISCONDUCT)
+    page = client.get("/report/sent", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert re.search(r'<p class="receipt"[^>]*><code>', page)
+    assert 'action="/language"' not in page
+    assert 'action="/language"' in client.get("/report/sent").get_data(as_text=True)  # shown: switch back
+
+
 def test_reload_or_replay_creates_no_second_report(client, seeded, db_session):
     response, data = submit(client, "misconduct", MISCONDUCT)
     assert response.status_code == 302
