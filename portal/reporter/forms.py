@@ -55,8 +55,16 @@ class ReporterForm(FlaskForm):
 
     def mark_not_sent(self):
         """The page itself was stale or damaged (not a field): say so, keep the text."""
-        self.csrf_token.errors = [_l("The form had expired or did not come from this page, so nothing "
-                                     "was sent. Check what you wrote and send it again.")]
+        self.page_error(_l("The form had expired or did not come from this page, so nothing "
+                           "was sent. Check what you wrote and send it again."))
+
+    def mark_rate_limited(self):
+        self.page_error(_l("Many reports and messages were sent from this connection just now, so this one "
+                           "was not sent. Wait a few minutes and send it again; what you wrote is kept here."))
+
+    def page_error(self, message):
+        # Shown at the top of the error summary, linked to the page's main area.
+        self.csrf_token.errors = [message]
 
 
 class HoneypotMixin:

@@ -11,7 +11,7 @@ from crypto import ReceiptFormatError
 from crypto.envelope import DEK_BYTES
 from crypto.receipt import format_receipt
 
-from .. import case_reading, casefile, csrf, db, form_tokens, sealed_session, site_texts
+from .. import case_reading, casefile, csrf, db, errors, form_tokens, sealed_session, site_texts
 from ..domain.cases import ACKNOWLEDGE_WITHIN_DAYS, FEEDBACK_WITHIN_MONTHS
 from ..domain.routing import NoRouteError
 from ..domain.taxonomy import AUTHOR_REPORTER, MISCONDUCT, OBSTACLE, TRACKS
@@ -73,9 +73,16 @@ def report_form(track):
     return render_template("reporter/form.html", form=form, track=track, view=view)
 
 
+# Only what was actually sent counts (a redirect after sending), so junk
+# posts cannot use up the allowance of everybody behind the same address
+# (an onion service's clients all share one).
+def _sent(response) -> bool:
+    return response.status_code == 302
+
+
 @bp.post("/report/<track>")
 @csrf.exempt  # checked by the form, so a stale token re-shows the form with its text
-@limiter.limit(SUBMIT_LIMIT)
+@limiter.limit(SUBMIT_LIMIT, deduct_when=_sent)
 def submit_report(track):
     track = _track_or_404(track)
     form = TRACK_FORMS[track]()
@@ -213,7 +220,7 @@ def case():
 
 @bp.post("/follow-up/reply")
 @csrf.exempt  # checked by the form, so a stale token re-shows the form with its text
-@limiter.limit(SUBMIT_LIMIT)
+@limiter.limit(SUBMIT_LIMIT, deduct_when=_sent)
 def reply():
     form = ReplyForm()
     opened, report, dek = _open_case()
@@ -283,3 +290,25 @@ def attachment(attachment_id):
         return redirect(url_for("reporter.follow_up"))
     return case_reading.download(db.session(), report, dek,
                                  case_reading.attachment_of(db.session(), report, attachment_id))
+
+
+@bp.errorhandler(429)
+def too_many(error):
+    """Over the limit: a report or reply comes back with its text, not lost
+    behind an error page; other pages get the plain error page."""
+    if request.endpoint == "reporter.submit_report":
+        track = _track_or_404(request.view_args.get("track"))
+        form = TRACK_FORMS[track]()
+        view = submission.prepare_form(db.session(), form, track)
+        form.mark_rate_limited()
+        return render_template("reporter/form.html", form=form, track=track, view=view), 429
+    if request.endpoint == "reporter.reply":
+        opened, report, dek = _open_case()
+        if opened is not None:
+            form = ReplyForm()
+            form.mark_rate_limited()
+            page = submission.case_view(db.session(), report, dek)
+            return render_template("reporter/case.html", case=page, seconds_left=opened.seconds_left,
+                                   reply_form=form, meeting_form=MeetingForm(formdata=None),
+                                   plain_form=PlainForm(formdata=None)), 429
+    return errors.handle_http_error(error)

@@ -179,3 +179,48 @@ def test_filled_honeypot_creates_no_report(client, seeded, db_session, track, fi
                        headers={"Accept-Language": "en"}, environ_base=environ(ADDRESS))
     assert sent.status_code == 302
     assert count(db_session, Report) == 1 and count(db_session, Attachment) == 1
+
+
+def test_junk_does_not_use_up_the_allowance_and_a_limited_report_keeps_its_text(app, client, seeded, db_session):
+    """Everybody behind one address (an onion service's clients all share
+    one) shares the submission limit: junk posts must not use it up, and a
+    report over the limit comes back with everything typed in it."""
+    from portal.reporter.views import SUBMIT_LIMIT
+
+    allowed = limits.parse(SUBMIT_LIMIT).amount
+    for _ in range(allowed + 5):
+        junk = client.post("/report/obstacle", data={"today": "spam"}, environ_base=environ(ADDRESS))
+        assert junk.status_code in (400, 409)
+    response, _ = submit(client, "obstacle", OBSTACLE)
+    assert response.status_code == 302  # still allowed
+
+    for _ in range(allowed - 1):
+        assert submit(client, "obstacle", OBSTACLE)[0].status_code == 302
+    reports = db_session.scalar(select(func.count()).select_from(Report))
+    limited, _ = submit(client, "obstacle", {**OBSTACLE, "today": "Kept after the limit."})
+    html = limited.get_data(as_text=True)
+    assert limited.status_code == 429
+    assert "Kept after the limit." in html and "Wait a few minutes and send it again" in html
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Report)) == reports
+
+
+def test_a_limited_reply_keeps_its_text(app, client, seeded):
+    from portal.reporter import views
+    from support import FormClient
+
+    response, _ = submit(client, "obstacle", OBSTACLE)
+    page = client.get("/report/sent", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    receipt = re.search(r'<p class="receipt"[^>]*><code>([^<]+)</code>', page).group(1)
+    reporter = FormClient(client)
+    assert try_receipt(client, receipt).status_code == 302
+    allowed = limits.parse(views.SUBMIT_LIMIT).amount
+    for n in range(allowed):  # replies have an allowance of their own
+        sent = reporter.post_form("/follow-up/case", {"body": f"Message {n}"}, action="/follow-up/reply",
+                                  environ_base=environ(ADDRESS))
+        assert sent.status_code == 302
+    limited = reporter.post_form("/follow-up/case", {"body": "Kept after the limit."}, action="/follow-up/reply",
+                                 headers={"Accept-Language": "en"}, environ_base=environ(ADDRESS))
+    assert limited.status_code == 429
+    html = limited.get_data(as_text=True)
+    assert "Kept after the limit." in html and "Wait a few minutes and send it again" in html
