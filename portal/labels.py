@@ -94,6 +94,7 @@ CLEANING = {
     "other_metadata": _l("other metadata"),
     "extra_images": _l("extra embedded images"),
     "animation_frames": _l("animation frames beyond the first"),
+    "office_paths": _l("folder paths (they can contain your user name)"),
     "pdf_info": _l("document properties (author, creator, dates)"),
     "pdf_xmp": _l("XMP metadata"),
     "pdf_page_metadata": _l("page metadata"),

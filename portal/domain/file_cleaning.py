@@ -38,6 +38,8 @@ What each format keeps:
   app.xml become empty documents, custom.xml goes), the thumbnail and digital
   signatures (they hold the signer's certificate and would be invalid anyway);
   [Content_Types].xml and _rels/.rels lose the references to removed parts.
+  The folder paths in xl/workbook.xml (absPath) and Word's attached template
+  (word/settings.xml and its relationship) are removed: they hold user names.
 * ODF: every entry but meta.xml (emptied), Thumbnails/ and
   META-INF/*signatures.xml; the manifest loses the removed entries and
   "mimetype" stays first and stored. Password-protected ODF is not touched.
@@ -46,8 +48,7 @@ What each format keeps:
 
 Not cleaned (inside the document content, beyond container metadata): names
 and dates in tracked changes and comments, Word revision-session ids (rsid),
-template paths and absolute paths (settings.xml, workbook.xml), printer
-settings, customXml items, ODF settings.xml, and the metadata of images
+printer settings, customXml items, ODF settings.xml, and the metadata of images
 embedded inside documents or PDFs. The reporter must still be told that the
 content itself may identify them.
 """
@@ -663,6 +664,16 @@ _REL_CUSTOM = "/custom-properties"
 _REL_THUMBNAIL = "/metadata/thumbnail"
 _REL_SIGNATURE = "/digital-signature/origin"
 
+# Paths of the author's folders (C:\\Users\\<name>\\...): where Excel saved the
+# workbook, and the template a Word document was made from (an element and
+# its external relationship).
+_PATH_ELEMENTS = (
+    ("xl/workbook.xml", "absPath", lambda attrs: True),
+    ("word/settings.xml", "attachedTemplate", lambda attrs: True),
+    ("word/_rels/settings.xml.rels", "Relationship",
+     lambda attrs: attrs.get("Type", "").endswith("/attachedTemplate")),
+)
+
 _OFFICE_MEDIA_TYPES = {
     "word/": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
               "application/vnd.ms-word.document.macroEnabled.12"),
@@ -715,6 +726,15 @@ def _clean_office(data: bytes) -> tuple[bytes, list[str], str]:
         if len(_parse_xml(archive.read(part))) and "office_app" not in removed:
             removed.append("office_app")
         replace[part] = _EMPTY_APP_XML
+    for part, name, drop_if in _PATH_ELEMENTS:
+        if part in present:
+            original = archive.read(part)
+            edited = _drop_elements(original, name, drop_if)
+            if edited != original:
+                _parse_xml(edited)
+                replace[part] = edited
+                if "office_paths" not in removed:
+                    removed.append("office_paths")
     # Signatures carry the signer's certificate and would be broken by our edits anyway.
     drop = (custom | thumbs | signatures) & present
     for parts, code in ((custom, "office_custom"), (thumbs, "thumbnail"), (signatures, "signature")):

@@ -500,6 +500,38 @@ def test_docx_properties_custom_and_thumbnail_removed_package_consistent():
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
+_WORKBOOK = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+             b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+             b'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+             b'xmlns:x15ac="http://schemas.microsoft.com/office/spreadsheetml/2010/11/ac">'
+             b'<mc:AlternateContent><mc:Choice Requires="x15">'
+             b'<x15ac:absPath url="C:\\Users\\' + CANARY + b'\\Documents\\"/>'
+             b'</mc:Choice></mc:AlternateContent><sheets><sheet name="Blad1" sheetId="1"/></sheets></workbook>')
+_SETTINGS = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+             b'<w:settings xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+             b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+             b'<w:zoom w:percent="100"/><w:attachedTemplate r:id="rId1"/></w:settings>')
+_SETTINGS_RELS = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="{_RELS}">'
+                  f'<Relationship Id="rId1" Type="{_OD}/attachedTemplate" TargetMode="External" '
+                  f'Target="file:///C:/Users/{CANARY.decode()}/Templates/Normal.dotm"/></Relationships>').encode()
+
+
+def test_office_folder_paths_with_user_names_are_removed():
+    data = _docx(extra=[("xl/workbook.xml", _WORKBOOK), ("word/settings.xml", _SETTINGS),
+                        ("word/_rels/settings.xml.rels", _SETTINGS_RELS)])
+    result = clean_file("evidence.docx", data)
+    assert "office_paths" in result.removed
+    entries = _entries(result.data)
+    for name, payload in entries.items():
+        assert CANARY not in payload, name
+    workbook = ElementTree.fromstring(entries["xl/workbook.xml"])
+    assert [e.get("name") for e in workbook.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet")] \
+        == ["Blad1"]
+    settings = ElementTree.fromstring(entries["word/settings.xml"])
+    assert [e.tag.rsplit("}", 1)[1] for e in settings] == ["zoom"]
+    assert len(ElementTree.fromstring(entries["word/_rels/settings.xml.rels"])) == 0
+
+
 def test_office_zip_without_content_types_but_docx_name_is_not_parsed():
     data = _zip([("word/document.xml", _DOCX_DOCUMENT)])
     result = clean_file("x.docx", data)
