@@ -25,6 +25,10 @@ Meaning of a :class:`CleanResult`:
 
 What each format keeps:
 
+* JPEGs over IMAGE_MAX_PIXELS (100 MP phone photos) are not decoded: their
+  metadata segments (every APPn but JFIF and Adobe, comments) are cut out and
+  the compressed picture is copied as it is, up to its end marker; the EXIF
+  orientation goes with the EXIF block.
 * images (JPEG, PNG, GIF, WebP, also APNG and animated GIF/WebP): pixels only,
   after applying the EXIF orientation; colours are converted to sRGB when an
   ICC profile was embedded (the profile itself can name devices). Frame
@@ -305,17 +309,83 @@ def _clean_image(data: bytes) -> tuple[bytes, list[str], str]:
     except Image.DecompressionBombError:
         raise _Refuse("could_not_parse") from None
     with im:
+        width, height = im.size
+        # Sizes at which Pillow would only warn (DecompressionBombWarning) are not
+        # decoded. (warnings.catch_warnings would do it too, but it swaps
+        # process-wide state and is not thread-safe under gunicorn threads.)
+        limit = min(IMAGE_MAX_PIXELS, Image.MAX_IMAGE_PIXELS or IMAGE_MAX_PIXELS)
+        if width < 1 or height < 1:
+            raise _Refuse("could_not_parse")
+        if width * height > limit:
+            # A photo from a 100 MP phone camera: too large to decode safely,
+            # but a JPEG's metadata can be cut out without decoding it.
+            if im.format in ("JPEG", "MPO"):
+                return _strip_jpeg(data, _image_metadata(im))
+            raise _Refuse("could_not_parse")
         return _reencode(im, data)
+
+
+# JPEG markers: APP0 (JFIF) and APP14 (Adobe: how to read the colours) are kept;
+# every other APPn (EXIF, XMP, ICC, IPTC, maker data) and comments go.
+_JPEG_KEPT_APP = (0xE0, 0xEE)
+_JPEG_SOS, _JPEG_EOI, _JPEG_COM = 0xDA, 0xD9, 0xFE
+
+
+def _strip_jpeg(data: bytes, removed: list[str]) -> tuple[bytes, list[str], str]:
+    """The JPEG without metadata segments, the compressed picture copied as
+    it is (no decoding, so any size costs one copy of the file). Ends at the
+    picture's end: what cameras append after it (previews, depth maps,
+    trailers) is dropped."""
+    out, pos, size = [b"\xff\xd8"], 2, len(data)
+    if not data.startswith(b"\xff\xd8"):
+        raise _Refuse("could_not_parse")
+    in_scan = False
+    while pos < size:
+        if in_scan:
+            # Entropy-coded data: an FF there is followed by 00 (stuffing) or
+            # a restart marker; anything else is the next marker.
+            marker_at = pos
+            while True:
+                marker_at = data.find(b"\xff", marker_at)
+                if marker_at < 0 or marker_at + 1 >= size:
+                    raise _Refuse("could_not_parse")
+                following = data[marker_at + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+                    marker_at += 1
+                    continue
+                break
+            out.append(data[pos:marker_at])
+            pos = marker_at
+        if data[pos] != 0xFF or pos + 1 >= size:
+            raise _Refuse("could_not_parse")
+        while pos + 2 < size and data[pos + 1] == 0xFF:  # fill bytes before a marker
+            pos += 1
+        marker = data[pos + 1]
+        if marker == _JPEG_EOI:
+            out.append(b"\xff\xd9")
+            if data[pos + 2:].strip(b"\x00"):
+                removed.append("extra_images")
+            return b"".join(out), removed, "image/jpeg"
+        if pos + 4 > size:
+            raise _Refuse("could_not_parse")
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        end = pos + 2 + length
+        if length < 2 or end > size:
+            raise _Refuse("could_not_parse")
+        metadata = (0xE0 <= marker <= 0xEF and marker not in _JPEG_KEPT_APP) or marker == _JPEG_COM
+        if not metadata:
+            out.append(data[pos:end])
+        elif marker == _JPEG_COM and "comment" not in removed:
+            removed.append("comment")
+        elif marker != _JPEG_COM and not removed:
+            removed.append("other_metadata")
+        in_scan = marker == _JPEG_SOS
+        pos = end
+    raise _Refuse("could_not_parse")
 
 
 def _reencode(im: Image.Image, data: bytes) -> tuple[bytes, list[str], str]:
     width, height = im.size
-    # Sizes at which Pillow would only warn (DecompressionBombWarning) are refused
-    # here, before any pixel is decoded. (warnings.catch_warnings would do it too,
-    # but it swaps process-wide state and is not thread-safe under gunicorn threads.)
-    limit = min(IMAGE_MAX_PIXELS, Image.MAX_IMAGE_PIXELS or IMAGE_MAX_PIXELS)
-    if width < 1 or height < 1 or width * height > limit:
-        raise _Refuse("could_not_parse")
     fmt = im.format or ""
     removed = _image_metadata(im)
     icc = im.info.get("icc_profile")

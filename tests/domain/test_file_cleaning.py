@@ -730,3 +730,40 @@ def test_extension_of(name, ext):
 def test_module_stays_free_of_flask():
     source = open(fc.__file__, encoding="utf-8").read().lower()
     assert "import flask" not in source and "from flask" not in source
+
+
+def _big_photo(progressive: bool) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "CanaryMake"  # Make
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (59.0, 19.0, 48.0)
+    image = Image.new("RGB", (96, 64), (20, 160, 40))
+    image.paste((230, 20, 20), (0, 0, 48, 64))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=92, exif=exif, comment=b"Canary comment", progressive=progressive)
+    return out.getvalue() + b"Canary trailer appended by the camera"
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_jpeg_too_large_to_decode_loses_its_metadata_losslessly(monkeypatch, progressive):
+    import portal.domain.file_cleaning as cleaning
+
+    monkeypatch.setattr(cleaning, "IMAGE_MAX_PIXELS", 100)  # stands for a 100 MP photo
+    original = _big_photo(progressive)
+    result = clean_file("photo.jpg", original)
+    assert (result.cleaned, result.warning, result.media_type) == (True, None, "image/jpeg")
+    assert {"exif", "gps", "comment", "extra_images"} <= set(result.removed)
+    assert CANARY not in result.data
+    with Image.open(io.BytesIO(result.data)) as stripped, Image.open(io.BytesIO(original)) as source:
+        assert not stripped.getexif() and "comment" not in stripped.info
+        assert stripped.tobytes() == source.tobytes()  # the picture itself, bit for bit
+
+
+def test_a_damaged_jpeg_too_large_to_decode_is_kept_with_a_warning(monkeypatch):
+    import portal.domain.file_cleaning as cleaning
+
+    monkeypatch.setattr(cleaning, "IMAGE_MAX_PIXELS", 100)
+    original = _big_photo(False)
+    cut = original[:original.index(b"\xff\xda") + 40]  # ends inside the picture
+    result = clean_file("photo.jpg", cut)
+    assert (result.cleaned, result.warning) == (False, "could_not_parse")
