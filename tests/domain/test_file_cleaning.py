@@ -625,8 +625,13 @@ def test_decompression_bomb_png(size):
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_stricter_pillow_limit_is_respected(monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 50)  # Pillow would only warn for 100 pixels
-    data = _jpeg(size=(10, 10))
-    _assert_unchanged(clean_file("x.jpg", data), data, "could_not_parse")
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(out, "PNG")
+    data = out.getvalue()
+    _assert_unchanged(clean_file("x.png", data), data, "could_not_parse")
+    # A JPEG that size is not decoded either: its metadata segments are cut out.
+    stripped = clean_file("x.jpg", _jpeg(size=(10, 10)))
+    assert stripped.cleaned and stripped.data.startswith(b"\xff\xd8") and b"\xff\xe1" not in stripped.data
 
 
 def test_too_large_to_clean(monkeypatch):
