@@ -12,6 +12,7 @@ from crypto import keys
 from . import audit
 from .domain.passwords import check_password
 from .models import User, new_id
+from .models.user import CREATOR_KEY_VERSION
 
 
 class UsernameTaken(ValueError):
@@ -56,7 +57,7 @@ def create_user(
         public_key=material.public_key,
         wrapped_private_key=material.private_key_wrapped_by_password,
         recovery_wrapped_private_key=material.private_key_wrapped_by_recovery,
-        key_version=1,
+        key_version=CREATOR_KEY_VERSION,
     )
     session.add(user)
     session.flush()

@@ -69,21 +69,24 @@ def route(session: Session, track: str, category: str, chain_level: str | None) 
     return routing.choose_channel(rules, track, category, chain_level)
 
 
-def channel_handlers(session: Session, channel_id: str) -> list[User]:
-    """Active handlers of a channel who can receive keys, in a stable order."""
-    return list(session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.channel_id == channel_id, User.is_handler, User.active)
-        .order_by(User.display_name, User.id)
-    ))
+def channel_handlers(session: Session, channel_id: str, *, for_share: bool = False) -> list[User]:
+    """Active handlers of a channel who can receive keys, in a stable order.
+    for_share: read their rows locked (PostgreSQL) and fresh, so that no first
+    sign-in replaces a key pair between this read and the commit (staff_auth._lock)."""
+    query = (select(User)
+             .join(Membership, Membership.user_id == User.id)
+             .where(Membership.channel_id == channel_id, User.is_handler, User.active)
+             .order_by(User.display_name, User.id))
+    if for_share:
+        query = query.with_for_update(read=True, of=User).execution_options(populate_existing=True)
+    return list(session.scalars(query))
 
 
 def submit(session: Session, settings: Settings, new: NewReport, received_on: dt.date | None = None) -> Submitted:
     """Create a report with every answer encrypted and its key wrapped for the
     channel's handlers (minus exclusions), the escrow key and the receipt."""
     channel_id = route(session, new.track, new.category, new.chain_level)
-    handlers = channel_handlers(session, channel_id)
+    handlers = channel_handlers(session, channel_id, for_share=True)
     recipient_ids = routing.recipients_after_exclusion([h.id for h in handlers], set(new.excluded_user_ids))
     received_on = received_on or today()
 

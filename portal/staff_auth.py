@@ -137,15 +137,20 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
     if user is None or locked or private_key is None:
         raise _failed(db, user, "auth.login_failed")
     if user.totp_secret_ct is None:
-        # First sign-in: the password alone only opens the enrolment page.
+        # No second factor yet (first sign-in, or after a recovery): the
+        # password alone only opens the enrolment page.
         audit.record(db, "auth.password_ok_enrolment_needed", actor_user_id=user.id,
                      target_type="user", target_id=user.id)
-        return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=True)
+        return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=not user.holds_own_keys)
     if not _accept_code(user, private_key, code, time.time() if now is None else now):
         raise _failed(db, user, "auth.login_failed")
     user.failed_logins = 0
     user.locked_until = None
     audit.record(db, "auth.login", actor_user_id=user.id, target_type="user", target_id=user.id)
+    if not user.holds_own_keys:
+        # Enrolled before key pairs were replaced at the first sign-in: the
+        # code is checked, now replace the keys the account's creator made.
+        return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=True)
     return Unlocked(user, private_key)
 
 
@@ -177,6 +182,7 @@ def confirm_enrolment(db: Session, settings: Settings, user: User, private_key: 
         return None
     replaced = 0
     if pending.new_private_key is not None:
+        _lock(db, user)
         replaced = casefile.move_keys_to_new_key_pair(db, user, private_key, pending.new_private_key)
         private_key = pending.new_private_key
         _set_password(db, settings, user, private_key, new_password)
@@ -186,6 +192,15 @@ def confirm_enrolment(db: Session, settings: Settings, user: User, private_key: 
     audit.record(db, "auth.enrol", actor_user_id=user.id, target_type="user", target_id=user.id,
                  new_key_pair=pending.new_private_key is not None, case_keys_moved=replaced)
     return private_key
+
+
+def _lock(db: Session, user: User) -> None:
+    """Hold the account row while its key pair changes: a submission locks its
+    recipients for share (casefile.submit), so it wraps either before the
+    move (and the key is moved) or after it (for the new key), never for a
+    key pair that has just been replaced."""
+    db.execute(select(User.id).where(User.id == user.id).with_for_update())
+    db.refresh(user)
 
 
 def recover(db: Session, settings: Settings, username: str, recovery_key: str, new_password: str) -> Unlocked:
@@ -205,6 +220,13 @@ def recover(db: Session, settings: Settings, username: str, recovery_key: str, n
         # Recovery keys have 256 bits: failures are audited, not counted
         # towards the sign-in lock, which would only let anyone lock a handler out.
         raise _failed(db, user, "auth.recovery_failed", counts=False)
+    if not user.holds_own_keys:
+        # The first recovery key was seen by whoever created the account:
+        # replace the key pair now, as the first sign-in would.
+        _lock(db, user)
+        new_private_key = keys.generate_keypair()[0]
+        casefile.move_keys_to_new_key_pair(db, user, private_key, new_private_key)
+        private_key = new_private_key
     _set_password(db, settings, user, private_key, new_password)
     user.totp_secret_ct = None
     user.totp_last_step = None

@@ -77,12 +77,21 @@ def seed_channels(session, settings):
 
 
 def enrol_totp(session, settings, user, password=HANDLER_PASSWORD) -> bytes:
-    """Give `user` a TOTP secret directly (what the enrolment page does)."""
+    """What the enrolment page does, directly: a TOTP secret and, at the first
+    sign-in, a key pair of the handler's own (here under the same password)."""
     from crypto import keys, totp
+    from portal import casefile
 
     private_key = keys.unlock_with_password(
         password, user_id=user.id, salt=user.login_salt, verifier=user.login_verifier,
         wrapped_private_key=user.wrapped_private_key, pepper=settings.pepper, params=settings.argon2)
+    if not user.holds_own_keys:
+        own_key = keys.generate_keypair()[0]
+        casefile.move_keys_to_new_key_pair(session, user, private_key, own_key)
+        private_key = own_key
+        user.login_salt, user.login_verifier, user.wrapped_private_key = keys.rewrap_for_new_password(
+            private_key, password, user_id=user.id, pepper=settings.pepper, params=settings.argon2)
+        _, user.recovery_wrapped_private_key = keys.new_recovery_wrap(private_key, user_id=user.id)
     secret = totp.new_secret()
     user.totp_secret_ct = totp.wrap_secret(secret, private_key, user_id=user.id)
     user.totp_last_step = None

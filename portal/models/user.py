@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, or_
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import ID_LENGTH, Base, new_id, utcnow
+
+
+# The key version of the pair made when the account was created.
+CREATOR_KEY_VERSION = 1
 
 
 class User(Base):
@@ -43,15 +47,16 @@ class User(Base):
 
     @hybrid_property
     def holds_own_keys(self) -> bool:
-        """Signed in at least once: the key pair is then the handler's own. Until
-        then it is the one made with the password whoever created the account
-        chose, so no case key is wrapped for it (see grants.py)."""
-        return self.totp_secret_ct is not None or self.key_version > 1
+        """The key pair was replaced at the first sign-in (or recovery) and is
+        the handler's own. Before, it is the one made with the password and
+        recovery key whoever created the account saw (key version 1), so no
+        case key is wrapped for it (see grants.py)."""
+        return self.key_version > CREATOR_KEY_VERSION
 
     @holds_own_keys.inplace.expression
     @classmethod
     def _holds_own_keys_expression(cls):
-        return or_(cls.totp_secret_ct.is_not(None), cls.key_version > 1)
+        return cls.key_version > CREATOR_KEY_VERSION
 
     @property
     def roles(self) -> tuple[str, ...]:

@@ -141,7 +141,7 @@ def test_first_sign_in_replaces_what_the_admin_could_open(client, db_session, se
     from portal import casefile
     from portal.accounts import create_user
     from portal.grants import add_member
-    from portal.models import ReportKey
+    from portal.models import Membership, ReportKey
     from support import new_report
 
     created = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
@@ -375,3 +375,57 @@ def test_the_server_row_ends_a_session_whatever_the_cookie_says(client, db_sessi
     db_session.commit()
     assert client.get("/handler/").status_code == 302
     assert db_session.scalar(select(func.count()).select_from(ServerSession)) == 0
+
+
+def _creator_known_key(settings, user, password=HANDLER_PASSWORD):
+    from crypto import keys
+
+    return keys.unlock_with_password(password, user_id=user.id, salt=user.login_salt, verifier=user.login_verifier,
+                                     wrapped_private_key=user.wrapped_private_key, pepper=settings.pepper,
+                                     params=settings.argon2)
+
+
+def test_recovery_before_the_first_sign_in_replaces_the_key_pair_too(db_session, settings, seeded):
+    """The first recovery key was printed to whoever created the account."""
+    from crypto import DecryptionError, envelope
+    from portal import casefile
+    from portal.accounts import create_user
+    from portal.models import Membership, ReportKey
+    from support import new_report
+
+    created = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
+                          roles={"handler"})
+    erik = created.user
+    db_session.add(Membership(channel_id=seeded["improvement"].id, user_id=erik.id))
+    db_session.commit()
+    submitted = new_report(db_session, settings)  # nobody has signed in: every handler gets the key
+    creator_key = _creator_known_key(settings, erik)
+    unlocked = staff_auth.recover(db_session, settings, "erik", created.recovery_key, "mitt eget långa lösenord")
+    db_session.commit()
+    assert unlocked.needs_enrolment and not unlocked.first_sign_in and erik.holds_own_keys
+    key = db_session.get(ReportKey, (submitted.report_id, erik.id))
+    with pytest.raises(DecryptionError):
+        envelope.unwrap_for_recipient(key.wrapped, creator_key, report_id=submitted.report_id,
+                                      recipient_id=erik.id, key_version=key.key_version)
+    report = db_session.get(casefile.Report, submitted.report_id)
+    own = _creator_known_key(settings, erik, "mitt eget långa lösenord")
+    assert casefile.read_answers(report, casefile.open_for_handler(db_session, report, erik, own))
+
+
+def test_an_account_enrolled_with_the_creators_keys_replaces_them_after_its_code(client, db_session, settings,
+                                                                                 seeded):
+    """Accounts that enrolled before the first sign-in replaced key pairs:
+    the code is still required, then the enrolment with a new key pair follows."""
+    from crypto import totp as totp_mod
+
+    bjorn = seeded["handlers"]["bjorn"]
+    secret = totp_mod.new_secret()
+    bjorn.totp_secret_ct = totp_mod.wrap_secret(secret, _creator_known_key(settings, bjorn), user_id=bjorn.id)
+    db_session.commit()
+    without_code = client.post_form("/handler/login", {"username": "bjorn", "password": HANDLER_PASSWORD,
+                                                       "code": ""})
+    assert without_code.status_code == 400  # the password alone is not enough
+    with_code = staff_login(client, db_session, bjorn, secret)
+    assert with_code.status_code == 302 and with_code.headers["Location"].endswith("/handler/enrol")
+    page = client.get("/handler/enrol", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'name="new_password"' in page
