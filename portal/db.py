@@ -11,7 +11,9 @@ EXTENSION_KEY = "tillit.db"
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # timeout: a writer waits for another's transaction (a report with
+        # large files takes seconds) instead of failing after sqlite3's 5 s.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):

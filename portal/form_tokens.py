@@ -48,7 +48,8 @@ def is_well_formed(token: str | None) -> bool:
 
 
 def hash_of(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # Of the decoded bytes: "T" and "T=" are the same token and must not make two reports.
+    return hashlib.sha256(_key(token) or token.encode()).hexdigest()
 
 
 def is_used(db: Session, token: str) -> bool:
@@ -80,8 +81,8 @@ def held(db: Session, token: str) -> bytes | None:
         return None
 
 
-def release(db: Session, handle: str) -> None:
-    row = db.get(UsedFormToken, handle)
+def release(db: Session, handle: str | None) -> None:
+    row = db.get(UsedFormToken, handle) if handle else None
     if row is not None:
         row.held_receipt = None
 

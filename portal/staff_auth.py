@@ -68,16 +68,21 @@ class PendingEnrolment:
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> tuple[bytes, PendingEnrolment]:
-        private_key, rest = blob[:keys.KEY_BYTES], blob[keys.KEY_BYTES:]
+        """ValueError for anything not written by to_bytes."""
+        private_key, flag, rest = blob[:keys.KEY_BYTES], blob[keys.KEY_BYTES:keys.KEY_BYTES + 1], \
+            blob[keys.KEY_BYTES + 1:]
+        if len(private_key) != keys.KEY_BYTES or flag not in (b"\x00", b"\x01"):
+            raise ValueError("not an enrolment")
         new_private_key = None
-        if rest[:1] == b"\x01":
-            new_private_key, rest = rest[1:1 + keys.KEY_BYTES], rest[1 + keys.KEY_BYTES:]
-        else:
-            rest = rest[1:]
+        if flag == b"\x01":
+            new_private_key, rest = rest[:keys.KEY_BYTES], rest[keys.KEY_BYTES:]
         secret, rest = rest[:totp.SECRET_BYTES], rest[totp.SECRET_BYTES:]
         length = int.from_bytes(rest[:2], "big")
-        recovery = rest[2:2 + length].decode()
-        return private_key, cls(secret, recovery, rest[2 + length:], new_private_key)
+        recovery, wrapped = rest[2:2 + length], rest[2 + length:]
+        if len(secret) != totp.SECRET_BYTES or len(recovery) != length or not wrapped or \
+                (new_private_key is not None and len(new_private_key) != keys.KEY_BYTES):
+            raise ValueError("not an enrolment")
+        return private_key, cls(secret, recovery.decode(), wrapped, new_private_key)
 
 
 def find_user(db: Session, username: str) -> User | None:

@@ -17,8 +17,10 @@ depends_on = None
 
 def upgrade() -> None:
     # Sessions are short-lived; ending the open ones is simpler than
-    # re-sealing them, and reporters only have to type their receipt again.
-    op.execute("DELETE FROM server_sessions WHERE kind = 'reporter'")
+    # re-sealing them. Reporter sessions (the report id moves into the sealed
+    # part) and enrolment sessions (their sealed layout changed) end; a
+    # receipt not yet shown is kept (its page reads the old layout too).
+    op.execute("DELETE FROM server_sessions WHERE kind IN ('reporter', 'enrol')")
     with op.batch_alter_table('server_sessions', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_server_sessions_report_id_reports'), type_='foreignkey')
         batch_op.drop_column('report_id')

@@ -117,7 +117,12 @@ def enrol():
     user = db.session().get(User, opened.row.user_id) if opened else None
     if user is None:
         return redirect(url_for("handler.login"))
-    private_key, pending = staff_auth.PendingEnrolment.from_bytes(opened.secret)
+    try:
+        private_key, pending = staff_auth.PendingEnrolment.from_bytes(opened.secret)
+    except ValueError:  # sealed by an older version: start again from the sign-in
+        sealed_session.end(db.session(), sealed_session.ENROL)
+        db.session().commit()
+        return redirect(url_for("handler.login"))
     first = pending.new_private_key is not None
     form = FirstEnrolForm() if first else EnrolForm()
     wrong_code = False

@@ -5,6 +5,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import validate_csrf
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -52,6 +53,13 @@ class ReporterForm(FlaskForm):
         if self.csrf_token.errors:
             self.mark_not_sent()
         return valid
+
+    def csrf_is_valid(self) -> bool:
+        try:
+            validate_csrf(self.csrf_token.data)
+        except ValidationError:
+            return False
+        return True
 
     def mark_not_sent(self):
         """The page itself was stale or damaged (not a field): say so, keep the text."""

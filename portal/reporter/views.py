@@ -97,6 +97,11 @@ def submit_report(track):
         form.mark_not_sent()
         return render_template("reporter/form.html", form=form, track=track, view=view), 400
     if form_tokens.is_used(db.session(), token):
+        # Only the browser that sent the form (same cookie, so the same CSRF
+        # token: a double click) may see the receipt held for it.
+        if not form.csrf_is_valid():
+            form.mark_not_sent()
+            return render_template("reporter/form.html", form=form, track=track, view=view), 400
         return _receipt_of_the_first_copy(token)
     valid = form.validate()
     uploads = submission.check_uploads(form.attachments, _settings())
@@ -140,9 +145,9 @@ def receipt_page():
     # Shown once: the sealed copies are destroyed before the page is rendered.
     sealed = json.loads(opened.secret)
     sealed_session.end(db.session(), sealed_session.RECEIPT)
-    form_tokens.release(db.session(), sealed["held"])
+    form_tokens.release(db.session(), sealed.get("held"))
     db.session().commit()
-    result = json.loads(sealed["result"])
+    result = json.loads(sealed["result"]) if "result" in sealed else sealed  # or sealed before "held" existed
     return render_template("reporter/sent.html", receipt=result["receipt"], files=result["files"], shown_once=True,
                            download_form=ReceiptDownloadForm(formdata=None, receipt=result["receipt"]))
 
@@ -296,10 +301,13 @@ def attachment(attachment_id):
 def too_many(error):
     """Over the limit: a report or reply comes back with its text, not lost
     behind an error page; other pages get the plain error page."""
-    if request.endpoint == "reporter.submit_report":
-        track = _track_or_404(request.view_args.get("track"))
+    track = (request.view_args or {}).get("track")
+    if request.endpoint == "reporter.submit_report" and track in TRACKS:
         form = TRACK_FORMS[track]()
-        view = submission.prepare_form(db.session(), form, track)
+        try:
+            view = submission.prepare_form(db.session(), form, track)
+        except NoRouteError:
+            return errors.handle_http_error(error)
         form.mark_rate_limited()
         return render_template("reporter/form.html", form=form, track=track, view=view), 429
     if request.endpoint == "reporter.reply":

@@ -429,3 +429,9 @@ def test_an_account_enrolled_with_the_creators_keys_replaces_them_after_its_code
     assert with_code.status_code == 302 and with_code.headers["Location"].endswith("/handler/enrol")
     page = client.get("/handler/enrol", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'name="new_password"' in page
+
+
+@pytest.mark.parametrize("blob", [b"", b"\x00" * 31, b"\x07" * 80, bytes(32) + b"\x01" + bytes(10)])
+def test_an_enrolment_blob_not_written_by_this_version_is_refused(blob):
+    with pytest.raises(ValueError):
+        staff_auth.PendingEnrolment.from_bytes(blob)

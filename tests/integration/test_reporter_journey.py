@@ -147,6 +147,28 @@ def test_two_copies_sent_at_the_same_moment_make_one_report(client, seeded, db_s
     assert db_session.scalars(select(Report)).one().receipt_selector == parse_receipt(receipt).selector
 
 
+def test_the_held_receipt_goes_only_to_the_browser_that_sent_the_form(app, client, seeded, db_session):
+    """Someone else with the page's token (not the cookie) gets no receipt."""
+    from support import FormClient
+
+    _, data = submit(client, "misconduct", MISCONDUCT)
+    stranger = app.test_client()
+    response = stranger.post("/report/misconduct", data=data, content_type="multipart/form-data",
+                             headers={"Accept-Language": "en"})
+    assert response.status_code == 400 and "nothing was sent" in response.get_data(as_text=True)
+    assert "no longer shown" not in client.get("/report/sent", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)  # the sender still gets it, once
+    assert count(db_session, Report) == 1
+
+
+def test_the_same_token_written_differently_is_the_same_token(client, seeded, db_session):
+    first, data = submit(client, "misconduct", MISCONDUCT)
+    receipt_from(client)
+    again = _send_again(client, {**data, "nonce": data["nonce"] + "="})
+    assert again.status_code == 409
+    assert count(db_session, Report) == 1
+
+
 def test_a_damaged_form_token_keeps_the_text_and_creates_nothing(client, seeded, db_session):
     page = form_page(client, "misconduct", MISCONDUCT["category"]).get_data(as_text=True)
     data = {**MISCONDUCT, "csrf_token": csrf_token_from(page), "nonce": "not-a-token",

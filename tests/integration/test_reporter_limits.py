@@ -224,3 +224,13 @@ def test_a_limited_reply_keeps_its_text(app, client, seeded):
     assert limited.status_code == 429
     html = limited.get_data(as_text=True)
     assert "Kept after the limit." in html and "Wait a few minutes and send it again" in html
+
+
+def test_over_the_limit_an_unknown_track_is_still_a_404(app, client, seeded):
+    from portal.reporter.views import SUBMIT_LIMIT
+
+    for _ in range(limits.parse(SUBMIT_LIMIT).amount):
+        assert submit(client, "obstacle", OBSTACLE)[0].status_code == 302
+    assert submit(client, "obstacle", OBSTACLE)[0].status_code == 429
+    unknown = client.post("/report/nonsense", data={}, environ_base=environ(ADDRESS))
+    assert unknown.status_code in (404, 429)
