@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from limits import parse as parse_limit
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -56,6 +57,16 @@ def _anonymous_rate_key() -> str:
 
 
 limiter = Limiter(key_func=_anonymous_rate_key, default_limits=[], headers_enabled=False)
+
+
+def take_one(limit: str, scope: str) -> bool:
+    """Count one use of `limit` in `scope` for this client, atomically, and
+    say whether it was within the limit. For what must count only when it is
+    really sent (reports, replies): a decorator would count junk too, or,
+    counting after the response, let a burst through."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    return limiter.limiter.hit(parse_limit(limit), scope, _anonymous_rate_key())
 
 
 def init_app(app: Flask, *, cookie_secure: bool, redis_url: str, proxy_count: int) -> None:

@@ -11,7 +11,7 @@ from crypto import ReceiptFormatError
 from crypto.envelope import DEK_BYTES
 from crypto.receipt import format_receipt
 
-from .. import case_reading, casefile, csrf, db, errors, form_tokens, sealed_session, site_texts
+from .. import case_reading, casefile, csrf, db, form_tokens, sealed_session, security, site_texts
 from ..domain.cases import ACKNOWLEDGE_WITHIN_DAYS, FEEDBACK_WITHIN_MONTHS
 from ..domain.routing import NoRouteError
 from ..domain.taxonomy import AUTHOR_REPORTER, MISCONDUCT, OBSTACLE, TRACKS
@@ -73,16 +73,9 @@ def report_form(track):
     return render_template("reporter/form.html", form=form, track=track, view=view)
 
 
-# Only what was actually sent counts (a redirect after sending), so junk
-# posts cannot use up the allowance of everybody behind the same address
-# (an onion service's clients all share one).
-def _sent(response) -> bool:
-    return response.status_code == 302
-
 
 @bp.post("/report/<track>")
 @csrf.exempt  # checked by the form, so a stale token re-shows the form with its text
-@limiter.limit(SUBMIT_LIMIT, deduct_when=_sent)
 def submit_report(track):
     track = _track_or_404(track)
     form = TRACK_FORMS[track]()
@@ -106,6 +99,9 @@ def submit_report(track):
     valid = form.validate()
     uploads = submission.check_uploads(form.attachments, _settings())
     if valid and uploads is not None and submission.check_channel(form, view):
+        if not security.take_one(SUBMIT_LIMIT, "report"):
+            form.mark_rate_limited()
+            return render_template("reporter/form.html", form=form, track=track, view=view), 429
         try:
             form_tokens.claim(db.session(), token)  # first: a second copy waits here, then fails
             result = json.dumps(submission.submit(db.session(), _settings(), form, track, uploads)).encode()
@@ -225,7 +221,6 @@ def case():
 
 @bp.post("/follow-up/reply")
 @csrf.exempt  # checked by the form, so a stale token re-shows the form with its text
-@limiter.limit(SUBMIT_LIMIT, deduct_when=_sent)
 def reply():
     form = ReplyForm()
     opened, report, dek = _open_case()
@@ -233,12 +228,15 @@ def reply():
         return _expired_reply(form.body.data or "")
     valid = form.validate()
     uploads = submission.check_uploads(form.attachments, _settings())
-    if valid and uploads is not None:
-        submission.reply(db.session(), _settings(), report, dek, form.body.data, uploads)
-        db.session().commit()
-        return redirect(url_for("reporter.case", _anchor="dialogue"))
-    page = submission.case_view(db.session(), report, dek)
     status = 413 if submission.has_oversize(form.attachments) else 400
+    if valid and uploads is not None:
+        if security.take_one(SUBMIT_LIMIT, "reply"):
+            submission.reply(db.session(), _settings(), report, dek, form.body.data, uploads)
+            db.session().commit()
+            return redirect(url_for("reporter.case", _anchor="dialogue"))
+        form.mark_rate_limited()
+        status = 429
+    page = submission.case_view(db.session(), report, dek)
     return render_template("reporter/case.html", case=page, seconds_left=opened.seconds_left,
                            reply_form=form, meeting_form=MeetingForm(formdata=None),
                            plain_form=PlainForm(formdata=None)), status
@@ -295,28 +293,3 @@ def attachment(attachment_id):
         return redirect(url_for("reporter.follow_up"))
     return case_reading.download(db.session(), report, dek,
                                  case_reading.attachment_of(db.session(), report, attachment_id))
-
-
-@bp.errorhandler(429)
-def too_many(error):
-    """Over the limit: a report or reply comes back with its text, not lost
-    behind an error page; other pages get the plain error page."""
-    track = (request.view_args or {}).get("track")
-    if request.endpoint == "reporter.submit_report" and track in TRACKS:
-        form = TRACK_FORMS[track]()
-        try:
-            view = submission.prepare_form(db.session(), form, track)
-        except NoRouteError:
-            return errors.handle_http_error(error)
-        form.mark_rate_limited()
-        return render_template("reporter/form.html", form=form, track=track, view=view), 429
-    if request.endpoint == "reporter.reply":
-        opened, report, dek = _open_case()
-        if opened is not None:
-            form = ReplyForm()
-            form.mark_rate_limited()
-            page = submission.case_view(db.session(), report, dek)
-            return render_template("reporter/case.html", case=page, seconds_left=opened.seconds_left,
-                                   reply_form=form, meeting_form=MeetingForm(formdata=None),
-                                   plain_form=PlainForm(formdata=None)), 429
-    return errors.handle_http_error(error)
