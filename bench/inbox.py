@@ -47,7 +47,6 @@ import argparse
 import datetime as dt
 import math
 import os
-import platform
 import random
 import re
 import secrets
@@ -63,6 +62,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # support.py: test settings, TOTP enrolment, sign-in
 
+import machine_facts  # noqa: E402  (bench/, beside this script)
 from sqlalchemy import create_engine, event, insert, text  # noqa: E402
 
 TARGET_MS = 150
@@ -74,14 +74,7 @@ SCENARIOS = ("first page", "middle page", "last page", "overdue, first page", "f
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"machine: {platform.machine()} {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version}")
+    return machine_facts.describe(f"SQLite {sqlite3.sqlite_version}")
 
 
 # --- seeding ---------------------------------------------------------------------------

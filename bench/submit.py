@@ -34,7 +34,6 @@ from __future__ import annotations
 import cProfile
 import io
 import os
-import platform
 import pstats
 import re
 import secrets
@@ -47,6 +46,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import machine_facts  # noqa: E402  (bench/, beside this script)
 
 TARGET_RATIO = 1.25
 WARM_UP = 3
@@ -85,14 +86,7 @@ class ServerTimer:
 def machine() -> str:
     import cryptography
 
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"machine: {platform.machine()} {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-            f"cryptography {cryptography.__version__}, SQLite {sqlite3.sqlite_version}")
+    return machine_facts.describe(f"cryptography {cryptography.__version__}", f"SQLite {sqlite3.sqlite_version}")
 
 
 def build_app(base: Path):
