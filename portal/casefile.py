@@ -123,7 +123,8 @@ def submit(session: Session, settings: Settings, new: NewReport, received_on: dt
     for name, text in new.answers.items():
         if text:
             _add_answer(report, dek, name, text)
-    recipients = [h for h in handlers if h.id in set(recipient_ids)]
+    chosen = set(recipient_ids)
+    recipients = [h for h in handlers if h.id in chosen]
     # Handlers who never signed in wait for a grant (User.holds_own_keys);
     # only if none of the recipients has signed in do all get the key, or
     # nobody could read the report.

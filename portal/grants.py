@@ -51,19 +51,6 @@ def add_member(db: Session, channel: Channel, user: User, *, actor_user_id: str 
     return len(report_ids)
 
 
-def requeue_stale_keys(db: Session, user: User) -> int:
-    """Report keys wrapped for an earlier key pair of `user` (a report submitted
-    while their first sign-in replaced it) become pending grants again."""
-    stale = list(db.scalars(select(ReportKey).where(ReportKey.user_id == user.id,
-                                                    ReportKey.key_version != user.key_version)))
-    for key in stale:
-        db.delete(key)
-        if db.get(KeyGrant, (key.report_id, user.id)) is None:
-            db.add(KeyGrant(report_id=key.report_id, user_id=user.id))
-    db.flush()
-    return len(stale)
-
-
 def fulfil_pending(db: Session, holder: User, private_key: bytes, *, limit: int = BATCH_AT_SIGN_IN) -> int:
     """Re-wrap, for waiting colleagues, the keys of cases `holder` can open."""
     pending = db.execute(

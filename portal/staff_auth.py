@@ -122,6 +122,12 @@ def _unlock_password(settings: Settings, user: User | None, password: str) -> by
         return None
 
 
+def _unlock_unless_locked(settings: Settings, user: User | None, password: str) -> bytes | None:
+    """A locked account passes no password check (sign-in, re-authentication,
+    password change), not even with the right password; same cost either way."""
+    return _unlock_password(settings, None if user is not None and _is_locked(user) else user, password)
+
+
 def _accept_code(user: User, private_key: bytes, code: str, now: float) -> bool:
     try:
         secret = totp.unwrap_secret(user.totp_secret_ct, private_key, user_id=user.id)
@@ -137,9 +143,8 @@ def _accept_code(user: User, private_key: bytes, code: str, now: float) -> bool:
 def login(db: Session, settings: Settings, username: str, password: str, code: str,
           *, now: float | None = None) -> Unlocked:
     user = find_user(db, username)
-    locked = user is not None and _is_locked(user)
-    private_key = _unlock_password(settings, None if locked else user, password)
-    if user is None or locked or private_key is None:
+    private_key = _unlock_unless_locked(settings, user, password)
+    if user is None or private_key is None:
         raise _failed(db, user, "auth.login_failed")
     if user.totp_secret_ct is None:
         # No second factor yet (first sign-in, or after a recovery): the
@@ -187,8 +192,7 @@ def confirm_enrolment(db: Session, settings: Settings, user: User, private_key: 
         return None
     replaced = 0
     if pending.new_private_key is not None:
-        _lock(db, user)
-        replaced = casefile.move_keys_to_new_key_pair(db, user, private_key, pending.new_private_key)
+        replaced = _replace_key_pair(db, user, private_key, pending.new_private_key)
         private_key = pending.new_private_key
         _set_password(db, settings, user, private_key, new_password)
     user.totp_secret_ct = totp.wrap_secret(pending.totp_secret, private_key, user_id=user.id)
@@ -199,13 +203,14 @@ def confirm_enrolment(db: Session, settings: Settings, user: User, private_key: 
     return private_key
 
 
-def _lock(db: Session, user: User) -> None:
-    """Hold the account row while its key pair changes: a submission locks its
-    recipients for share (casefile.submit), so it wraps either before the
-    move (and the key is moved) or after it (for the new key), never for a
-    key pair that has just been replaced."""
+def _replace_key_pair(db: Session, user: User, old_private_key: bytes, new_private_key: bytes) -> int:
+    """Move every case key of `user` to their own new key pair. The account row
+    is held meanwhile: a submission reads its recipients for share
+    (casefile.submit), so it wraps either before the move (and its key is
+    moved) or after it (for the new pair), never for a pair just replaced."""
     db.execute(select(User.id).where(User.id == user.id).with_for_update())
     db.refresh(user)
+    return casefile.move_keys_to_new_key_pair(db, user, old_private_key, new_private_key)
 
 
 def recover(db: Session, settings: Settings, username: str, recovery_key: str, new_password: str) -> Unlocked:
@@ -228,9 +233,8 @@ def recover(db: Session, settings: Settings, username: str, recovery_key: str, n
     if not user.holds_own_keys:
         # The first recovery key was seen by whoever created the account:
         # replace the key pair now, as the first sign-in would.
-        _lock(db, user)
         new_private_key = keys.generate_keypair()[0]
-        casefile.move_keys_to_new_key_pair(db, user, private_key, new_private_key)
+        _replace_key_pair(db, user, private_key, new_private_key)
         private_key = new_private_key
     _set_password(db, settings, user, private_key, new_password)
     user.totp_secret_ct = None
@@ -251,7 +255,7 @@ def _set_password(db: Session, settings: Settings, user: User, private_key: byte
 def change_password(db: Session, settings: Settings, user: User, current: str, new_password: str) -> None:
     """PasswordPolicyError for a weak password, LoginFailed for a wrong current one."""
     check_password(new_password, username=user.username)
-    private_key = _unlock_password(settings, None if _is_locked(user) else user, current)
+    private_key = _unlock_unless_locked(settings, user, current)
     if private_key is None:
         raise _failed(db, user, "auth.password_change_failed")
     _set_password(db, settings, user, private_key, new_password)
@@ -259,7 +263,7 @@ def change_password(db: Session, settings: Settings, user: User, current: str, n
 
 
 def reauthenticate(db: Session, settings: Settings, user: User, password: str) -> bool:
-    if _unlock_password(settings, None if _is_locked(user) else user, password) is None:
+    if _unlock_unless_locked(settings, user, password) is None:
         _failed(db, user, "auth.reauth_failed")
         return False
     return True

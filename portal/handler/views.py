@@ -62,7 +62,6 @@ def _start_staff_session(unlocked: staff_auth.Unlocked) -> None:
     session.clear()
     sealed_session.start(db.session(), sealed_session.HANDLER, unlocked.private_key, user_id=unlocked.user.id)
     if unlocked.user.is_handler:
-        grants.requeue_stale_keys(db.session(), unlocked.user)
         grants.fulfil_pending(db.session(), unlocked.user, unlocked.private_key)
 
 

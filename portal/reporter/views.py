@@ -73,7 +73,6 @@ def report_form(track):
     return render_template("reporter/form.html", form=form, track=track, view=view)
 
 
-
 @bp.post("/report/<track>")
 @csrf.exempt  # checked by the form, so a stale token re-shows the form with its text
 def submit_report(track):

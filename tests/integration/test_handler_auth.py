@@ -305,25 +305,6 @@ def test_sign_in_attempts_are_rate_limited(tmp_path, database):
     limited.extensions["tillit.db"].engine.dispose()
 
 
-def test_a_key_wrapped_for_an_earlier_key_pair_waits_for_a_grant_again(client, db_session, settings, anna):
-    """A report submitted while a first sign-in replaced the key pair is wrapped
-    for the old one; at the next sign-in it becomes a pending grant."""
-    from portal.models import KeyGrant, ReportKey
-    from support import new_report
-
-    user, secret = anna
-    submitted = new_report(db_session, settings)
-    key = db_session.get(ReportKey, (submitted.report_id, user.id))
-    key.key_version = user.key_version - 1
-    db_session.commit()
-    assert staff_login(client, db_session, user, secret).status_code == 302
-    db_session.expire_all()
-    assert db_session.get(ReportKey, (submitted.report_id, user.id)) is None
-    assert db_session.get(KeyGrant, (submitted.report_id, user.id)) is not None
-    assert "Waiting for access" in client.get(f"/handler/case/{submitted.report_id}",
-                                              headers={"Accept-Language": "en"}).get_data(as_text=True)
-
-
 @pytest.mark.parametrize("target", ["/%09/evil.example/phish", "/%0a/evil.example", "//evil.example/",
                                     "https://evil.example/"])
 def test_sign_in_never_redirects_off_site(client, db_session, anna, target):
