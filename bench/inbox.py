@@ -120,7 +120,7 @@ def seed(engine, settings, cases: int, rng: random.Random, today: dt.date):
     """Channels, handlers and `cases` cases; returns (bench handler id, TOTP secret, counts)."""
     from sqlalchemy.orm import Session
 
-    from portal.accounts import create_user
+    from portal.staff.accounts import create_user
     from portal.domain.taxonomy import CATEGORIES, CHAIN_LEVELS, MISCONDUCT, OBSTACLE, PRINCIPLES, TIME_LOST_RANGES
     from portal.models import Channel, Exclusion, Membership, Message, Report, ReportKey, RoutingRule
     from support import HANDLER_PASSWORD, enrol_totp
@@ -278,7 +278,8 @@ def explain(engine, statements) -> None:
 
 
 def measure(url: str, cases: int, runs: int, show_plans: bool, tmp: Path) -> dict:
-    from portal import create_app, migrate
+    from portal import create_app
+    from portal.cli import migrate
     from portal.models.base import today as portal_today
     from support import FormClient, make_settings, staff_login
 

@@ -95,8 +95,9 @@ def build_app(base: Path):
     os.environ.update(PORTAL_ENV="development", PORTAL_INSTANCE_PATH=str(base / "instance"))
 
     from crypto.kdf import Argon2Params
-    from portal import create_app, db
-    from portal.accounts import create_user
+    from portal import create_app
+    from portal.web import db
+    from portal.staff.accounts import create_user
     from portal.domain.taxonomy import OBSTACLE
     from portal.models import Base, Channel, Membership, RoutingRule
 

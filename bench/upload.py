@@ -2,7 +2,7 @@
 
 Starts the portal (create_app, SQLite in a temporary directory) in a child
 process serving on 127.0.0.1 with Werkzeug, plus a bench-only route that
-stores each uploaded file with attachment_store.store_attachment, exactly as
+stores each uploaded file with attachments.store.store_attachment, exactly as
 a view would: Werkzeug's multipart parser -> EncryptedSpool (ephemeral key,
 ciphertext beyond 1 MiB in a temporary file) -> STREAM chunks under the
 report key -> batched INSERTs into SQLite. The client streams a multipart
@@ -13,7 +13,7 @@ Prints upload throughput and the server's peak RSS growth over its baseline
 /proc/<pid>/clear_refs; target: < 64 MiB for any size), then reads the file
 back through iter_attachment and compares SHA-256 digests.
 
-Files up to file_cleaning.CLEANABLE_MAX_BYTES (64 MiB) are read into memory
+Files up to cleaning.CLEANABLE_MAX_BYTES (64 MiB) are read into memory
 to remove metadata, so the flat-memory target applies to larger files; a
 smaller size shows that path's cost.
 
@@ -49,10 +49,15 @@ def serve() -> None:
     from flask import jsonify, request
     from werkzeug.serving import make_server
 
-    from portal import attachment_store, casefile, create_app, csrf, db
-    from portal.accounts import create_user
+    from portal import create_app
+    from portal.attachments import store as attachment_store
+    from portal.reports import submission
+    from portal.reports.access import open_with_receipt
+    from portal.web import db
+    from portal.web.forms import csrf
+    from portal.staff.accounts import create_user
     from portal.domain.taxonomy import OBSTACLE
-    from portal.models import Attachment, Base, Channel, Membership, RoutingRule
+    from portal.models import Attachment, Base, Channel, Membership, Report, RoutingRule
 
     app = create_app()
     settings = app.config["TILLIT"]
@@ -66,16 +71,17 @@ def serve() -> None:
                               password="a long benchmark passphrase", roles={"handler"}).user
         session.add_all([Membership(channel_id=channel.id, user_id=handler.id),
                          RoutingRule(track=OBSTACLE, channel_id=channel.id)])
-        receipt = casefile.submit(session, settings, casefile.NewReport(
+        receipt = submission.submit(session, settings, submission.NewReport(
             track=OBSTACLE, category="reporting_burden", answers={"today": "bench"})).receipt
         session.commit()
-        report, dek = casefile.open_with_receipt(session, settings, receipt)
+        case = open_with_receipt(session, settings, receipt)
+        report, dek = case.report, case.dek
         report_id = report.id
 
     @app.post("/_bench/upload")
     def bench_upload():
         session = db.session()
-        report = session.get(casefile.Report, report_id)
+        report = session.get(Report, report_id)
         start = time.perf_counter()
         uploads = request.files.getlist("file")  # parses the body into EncryptedSpools
         parsed = time.perf_counter()
@@ -89,7 +95,7 @@ def serve() -> None:
     @app.post("/_bench/read/<attachment_id>")
     def bench_read(attachment_id):
         session = db.session()
-        report = session.get(casefile.Report, report_id)
+        report = session.get(Report, report_id)
         attachment = session.get(Attachment, attachment_id)
         digest, size, start = hashlib.sha256(), 0, time.perf_counter()
         for piece in attachment_store.iter_attachment(session, report, dek, attachment):

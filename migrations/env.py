@@ -5,7 +5,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from portal.db import make_engine
+from portal.web.db import make_engine
 from portal.models import Base
 
 config = context.config

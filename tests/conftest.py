@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from portal import create_app
-from portal.db import make_engine
+from portal.web.db import make_engine
 from portal.models import Base
 from support import FormClient, make_settings
 

@@ -56,7 +56,7 @@ HANDLER_PASSWORD = "ett långt och bra lösenord"
 
 def seed_channels(session, settings):
     """Two channels with two handlers each, routing for both tracks and a unit."""
-    from portal.accounts import create_user
+    from portal.staff.accounts import create_user
     from portal.models import Channel, Membership, RoutingRule, Unit
 
     improvement = Channel(name="Improvement", track="obstacle")
@@ -80,14 +80,14 @@ def enrol_totp(session, settings, user, password=HANDLER_PASSWORD) -> bytes:
     """What the enrolment page does, directly: a TOTP secret and, at the first
     sign-in, a key pair of the handler's own (here under the same password)."""
     from crypto import keys, totp
-    from portal import casefile
+    from portal.reports.keys import move_keys_to_new_key_pair
 
     private_key = keys.unlock_with_password(
         password, user_id=user.id, salt=user.login_salt, verifier=user.login_verifier,
         wrapped_private_key=user.wrapped_private_key, pepper=settings.pepper, params=settings.argon2)
     if not user.holds_own_keys:
         own_key = keys.generate_keypair()[0]
-        casefile.move_keys_to_new_key_pair(session, user, private_key, own_key)
+        move_keys_to_new_key_pair(session, user, private_key, own_key)
         private_key = own_key
         user.login_salt, user.login_verifier, user.wrapped_private_key = keys.rewrap_for_new_password(
             private_key, password, user_id=user.id, pepper=settings.pepper, params=settings.argon2)
@@ -117,12 +117,20 @@ def staff_login(client, session, user, secret: bytes, password=HANDLER_PASSWORD)
 
 
 def new_report(session, settings, track="obstacle", category="it_systems", exclude=(), **extra):
-    """A report submitted straight through the case file (no HTTP)."""
-    from portal import casefile
+    """A report submitted straight through the submission service (no HTTP)."""
+    from portal.reports import submission
 
     answers = {"today": "Three systems", "change": "One system"} if track == "obstacle" else \
         {"what": "Invoices paid twice", "who": "Supplier X"}
-    submitted = casefile.submit(session, settings, casefile.NewReport(
+    submitted = submission.submit(session, settings, submission.NewReport(
         track=track, category=category, answers=answers, excluded_user_ids=set(exclude), **extra))
     session.commit()
     return submitted
+
+
+def open_report(session, settings, receipt):
+    """(report, data key) that a receipt opens, as the reporter's follow-up does."""
+    from portal.reports.access import open_with_receipt
+
+    case = open_with_receipt(session, settings, receipt)
+    return case.report, case.dek

@@ -1,7 +1,8 @@
-"""The fixed vocabularies stored in clear: tracks, categories, statuses, outcomes.
+"""The fixed vocabularies of the portal, each code declared once here.
 
-Codes only; their translated labels live in portal/labels.py so that this
-module stays free of Flask. Changing a code needs a data migration.
+Codes only; their translated labels live in portal/web/labels.py so that this
+module stays free of Flask. Codes are stored (in clear, or for answers as part
+of each ciphertext's label), so changing one needs a data migration.
 """
 from __future__ import annotations
 
@@ -60,8 +61,9 @@ STATUS_IN_PROGRESS = "in_progress"
 STATUS_CLOSED = "closed"
 STATUSES = (STATUS_NEW, STATUS_ACKNOWLEDGED, STATUS_IN_PROGRESS, STATUS_CLOSED)
 
+OUTCOME_REMOVED = "removed"
 OUTCOMES = (
-    "removed",
+    OUTCOME_REMOVED,
     "changed",
     "explained",
     "referred",
@@ -70,9 +72,33 @@ OUTCOMES = (
     "unfounded",
 )
 
+# The free-text answers of each report form, in the order they are asked.
+ANSWER_TODAY = "today"
+ANSWER_CHANGE = "change"
+ANSWER_WHAT = "what"
+ANSWER_WHEN = "when"
+ANSWER_WHO = "who"
+ANSWER_EVIDENCE = "evidence"
+ANSWER_CONTACT = "contact"
+ANSWER_FIELDS = {
+    OBSTACLE: (ANSWER_TODAY, ANSWER_CHANGE),
+    MISCONDUCT: (ANSWER_WHAT, ANSWER_WHEN, ANSWER_WHO, ANSWER_EVIDENCE, ANSWER_CONTACT),
+}
+ANSWERS = ANSWER_FIELDS[OBSTACLE] + ANSWER_FIELDS[MISCONDUCT]
+
 # Who wrote a dialogue entry, and what kind of entry it is.
 AUTHOR_REPORTER = "reporter"
 AUTHOR_HANDLER = "handler"
-MESSAGE_KINDS = ("message", "meeting_request", "minutes", "feedback", "minutes_confirmed")
+KIND_MESSAGE = "message"
+KIND_MEETING_REQUEST = "meeting_request"
+KIND_MINUTES = "minutes"
+KIND_FEEDBACK = "feedback"
+KIND_MINUTES_CONFIRMED = "minutes_confirmed"
+MESSAGE_KINDS = (KIND_MESSAGE, KIND_MEETING_REQUEST, KIND_MINUTES, KIND_FEEDBACK, KIND_MINUTES_CONFIRMED)
+# What a handler may write; the other kinds come from the reporter.
+HANDLER_KINDS = (KIND_MESSAGE, KIND_FEEDBACK, KIND_MINUTES)
 
-ROLES = ("handler", "admin", "viewer")
+ROLE_HANDLER = "handler"
+ROLE_ADMIN = "admin"
+ROLE_VIEWER = "viewer"
+ROLES = (ROLE_HANDLER, ROLE_ADMIN, ROLE_VIEWER)

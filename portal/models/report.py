@@ -1,7 +1,7 @@
 """The report aggregate: the case, its encrypted answers, dialogue, files and keys.
 
 Columns named *_ct hold ciphertext produced by crypto/ (see docs/crypto.md);
-everything else is one of the clear fields DESIGN.md allows. Reporter-side
+everything else is one of the clear fields docs/architecture.md allows. Reporter-side
 events are dates (day precision), never timestamps.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.domain.taxonomy import STATUS_CLOSED, STATUS_NEW
+from ..domain.taxonomy import STATUS_CLOSED, STATUS_NEW
 
 from .base import ID_LENGTH, Base, new_id, start_of_today, utcnow
 
@@ -70,7 +70,7 @@ class Report(Base):
     exclusions: Mapped[list[Exclusion]] = relationship(cascade="all, delete-orphan")
 
     __table_args__ = (
-        # The inbox (portal/inbox.py) filters by channel and status, sorts by
+        # The inbox (reports/inbox.py) filters by channel and status, sorts by
         # date and checks visibility by channel_id and id (exclusions). The
         # sort indexes end in id and channel_id so that a page is read from
         # the index alone, in order, without touching or sorting the table.

@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, Stri
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..domain.taxonomy import ROLE_ADMIN, ROLE_HANDLER, ROLE_VIEWER
 from .base import ID_LENGTH, Base, new_id, utcnow
 
 
@@ -50,7 +51,7 @@ class User(Base):
         """The key pair was replaced at the first sign-in (or recovery) and is
         the handler's own. Before, it is the one made with the password and
         recovery key whoever created the account saw (key version 1), so no
-        case key is wrapped for it (see grants.py)."""
+        case key is wrapped for it (see reports/grants.py)."""
         return self.key_version > CREATOR_KEY_VERSION
 
     @holds_own_keys.inplace.expression
@@ -62,7 +63,7 @@ class User(Base):
     def roles(self) -> tuple[str, ...]:
         return tuple(
             role for role, held in (
-                ("handler", self.is_handler), ("admin", self.is_admin), ("viewer", self.is_viewer)
+                (ROLE_HANDLER, self.is_handler), (ROLE_ADMIN, self.is_admin), (ROLE_VIEWER, self.is_viewer)
             ) if held
         )
 

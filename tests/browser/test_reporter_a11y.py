@@ -66,18 +66,19 @@ def open_case(page, server, receipt):
 
 def handler_acts(server, receipt):
     """What a case handler would do: acknowledge the report and write to the reporter."""
-    from portal import casefile, workflow
+    from portal.reports import dialogue, workflow
+    from support import open_report
     from portal.domain.taxonomy import AUTHOR_HANDLER, STATUS_ACKNOWLEDGED
 
     app = server.app
     with app.app_context():
         session = app.extensions["tillit.db"].sessionmaker()
         try:
-            report, dek = casefile.open_with_receipt(session, app.config["TILLIT"], receipt)
+            report, dek = open_report(session, app.config["TILLIT"], receipt)
             workflow.transition(session, report, STATUS_ACKNOWLEDGED)
-            casefile.post_message(session, report, dek, author=AUTHOR_HANDLER,
+            dialogue.post_message(session, report, dek, author=AUTHOR_HANDLER,
                                   body="Thank you. Which systems are they?")
-            casefile.post_message(session, report, dek, author=AUTHOR_HANDLER, kind="minutes",
+            dialogue.post_message(session, report, dek, author=AUTHOR_HANDLER, kind="minutes",
                                   body="Meeting on Monday: the reporter described the three systems.")
             session.commit()
         finally:

@@ -1,7 +1,8 @@
 """The `flask portal` commands: init, create-user and demo."""
 from sqlalchemy import func, select
 
-from portal import create_app, db
+from portal import create_app
+from portal.web import db
 from support import make_settings
 from portal.domain.taxonomy import STATUSES
 from portal.models import AuditEvent, PublishedSummary, Report, User
@@ -62,7 +63,7 @@ def test_demo_seeds_every_state_once(app, database):
 
 
 def test_add_member_queues_grants_for_existing_cases(app, db_session, settings):
-    from portal.accounts import create_user
+    from portal.staff.accounts import create_user
     from portal.models import KeyGrant
     from support import HANDLER_PASSWORD, new_report, seed_channels
 
@@ -82,9 +83,10 @@ def test_add_member_queues_grants_for_existing_cases(app, db_session, settings):
 
 def test_escrow_key_grants_waiting_cases_in_a_batch(tmp_path, database):
     from crypto import keys
-    from portal import casefile
-    from portal.accounts import create_user
-    from portal.grants import add_member
+    from portal.reports.keys import unwrap_for_handler
+    from portal.reports.reading import answers as read_answers
+    from portal.staff.accounts import create_user
+    from portal.reports.grants import add_member
     from portal.models import KeyGrant, ReportKey
     from support import HANDLER_PASSWORD, enrol_totp, new_report, seed_channels
 
@@ -128,7 +130,7 @@ def test_escrow_key_grants_waiting_cases_in_a_batch(tmp_path, database):
             HANDLER_PASSWORD, user_id=erik.id, salt=erik.login_salt, verifier=erik.login_verifier,
             wrapped_private_key=erik.wrapped_private_key, pepper=settings.pepper, params=settings.argon2)
         report = session.get(Report, after.report_id)
-        answers = casefile.read_answers(report, casefile.open_for_handler(session, report, erik, private_key))
+        answers = dict(read_answers(report, unwrap_for_handler(session, report, erik, private_key)))
         assert answers["today"] == "Three systems"
         assert session.get(ReportKey, (before.report_id, erik_id)) is None
         assert [g.report_id for g in session.scalars(select(KeyGrant))] == [before.report_id]

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crypto import totp
-from portal import staff_auth
-from portal.models import AuditEvent, ServerSession
+from portal.staff import sign_in as staff_auth
+from portal.models import AuditEvent, Report, ServerSession
 from support import HANDLER_PASSWORD, csrf_token_from, enrol_totp, fresh_code, seed_channels, staff_login
 
 GENERIC = "The username, password or code is wrong"
@@ -138,9 +138,10 @@ def test_first_sign_in_replaces_what_the_admin_could_open(client, db_session, se
     old password, the old recovery key nor the old private key opens
     anything the handler holds."""
     from crypto import DecryptionError, envelope, keys
-    from portal import casefile
-    from portal.accounts import create_user
-    from portal.grants import add_member
+    from portal.reports.keys import unwrap_for_handler
+    from portal.reports.reading import answers as read_answers
+    from portal.staff.accounts import create_user
+    from portal.reports.grants import add_member
     from portal.models import Membership, ReportKey
     from support import new_report
 
@@ -181,8 +182,8 @@ def test_first_sign_in_replaces_what_the_admin_could_open(client, db_session, se
     own_key = keys.unlock_with_password(
         OWN_PASSWORD, user_id=erik.id, salt=erik.login_salt, verifier=erik.login_verifier,
         wrapped_private_key=erik.wrapped_private_key, pepper=settings.pepper, params=settings.argon2)
-    report = db_session.get(casefile.Report, later.report_id)
-    assert casefile.read_answers(report, casefile.open_for_handler(db_session, report, erik, own_key))
+    report = db_session.get(Report, later.report_id)
+    assert dict(read_answers(report, unwrap_for_handler(db_session, report, erik, own_key)))
 
 
 def app_settings(client):
@@ -191,13 +192,15 @@ def app_settings(client):
 
 def test_recovery_key_restores_access_without_losing_cases(client, db_session, settings, anna):
     from crypto import keys
-    from portal import casefile
-    from portal.casefile import NewReport
+    from portal.reports import submission
+    from portal.reports.keys import unwrap_for_handler
+    from portal.reports.reading import answers as read_answers
+    from portal.reports.submission import NewReport
 
     user, secret = anna
     created = db_session.scalar(select(ServerSession).limit(1))
     assert created is None
-    submitted = casefile.submit(db_session, settings, NewReport(track="obstacle", category="it_systems",
+    submitted = submission.submit(db_session, settings, NewReport(track="obstacle", category="it_systems",
                                                                 answers={"today": "slow", "change": "fast"}))
     db_session.commit()
     # The recovery key printed at creation is replaced at enrolment in real use;
@@ -217,8 +220,8 @@ def test_recovery_key_restores_access_without_losing_cases(client, db_session, s
     new_pk = keys.unlock_with_password("ett helt nytt lösenord", user_id=user.id, salt=fresh.login_salt,
                                        verifier=fresh.login_verifier, wrapped_private_key=fresh.wrapped_private_key,
                                        pepper=settings.pepper, params=settings.argon2)
-    report = db_session.get(casefile.Report, submitted.report_id)
-    assert casefile.read_answers(report, casefile.open_for_handler(db_session, report, fresh, new_pk))["today"] == "slow"
+    report = db_session.get(Report, submitted.report_id)
+    assert dict(read_answers(report, unwrap_for_handler(db_session, report, fresh, new_pk)))["today"] == "slow"
     with pytest.raises(staff_auth.LoginFailed):  # the old password is gone
         staff_auth.login(db_session, settings, "anna", HANDLER_PASSWORD, "")
 
@@ -369,8 +372,9 @@ def _creator_known_key(settings, user, password=HANDLER_PASSWORD):
 def test_recovery_before_the_first_sign_in_replaces_the_key_pair_too(db_session, settings, seeded):
     """The first recovery key was printed to whoever created the account."""
     from crypto import DecryptionError, envelope
-    from portal import casefile
-    from portal.accounts import create_user
+    from portal.reports.keys import unwrap_for_handler
+    from portal.reports.reading import answers as read_answers
+    from portal.staff.accounts import create_user
     from portal.models import Membership, ReportKey
     from support import new_report
 
@@ -388,9 +392,9 @@ def test_recovery_before_the_first_sign_in_replaces_the_key_pair_too(db_session,
     with pytest.raises(DecryptionError):
         envelope.unwrap_for_recipient(key.wrapped, creator_key, report_id=submitted.report_id,
                                       recipient_id=erik.id, key_version=key.key_version)
-    report = db_session.get(casefile.Report, submitted.report_id)
+    report = db_session.get(Report, submitted.report_id)
     own = _creator_known_key(settings, erik, "mitt eget långa lösenord")
-    assert casefile.read_answers(report, casefile.open_for_handler(db_session, report, erik, own))
+    assert dict(read_answers(report, unwrap_for_handler(db_session, report, erik, own)))
 
 
 def test_an_account_enrolled_with_the_creators_keys_replaces_them_after_its_code(client, db_session, settings,

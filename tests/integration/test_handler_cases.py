@@ -8,8 +8,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portal import casefile, grants
-from portal.casefile import NewReport
+from portal.reports import grants, submission
+from portal.reports.submission import NewReport
 from portal.models import AuditEvent, KeyGrant, Message, PublishedSummary, Report
 from support import FormClient, enrol_totp, new_report, seed_channels, staff_login
 
@@ -56,7 +56,7 @@ def test_excluded_or_outside_handler_cannot_open_the_case(app, db_session, setti
 
 def test_overdue_and_due_soon_cases_stand_out_and_filter(app, db_session, settings, world):
     today = dt.date.today()
-    late = casefile.submit(db_session, settings, NewReport(track="obstacle", category="it_systems",
+    late = submission.submit(db_session, settings, NewReport(track="obstacle", category="it_systems",
                                                            answers={"today": "a", "change": "b"}),
                            received_on=today - dt.timedelta(days=10))
     fresh = new_report(db_session, settings)
@@ -174,7 +174,7 @@ def test_minutes_can_be_confirmed_by_the_reporter(app, db_session, settings, wor
 
 def test_newcomer_reads_an_old_case_only_after_a_grant(app, db_session, settings, world):
     submitted = new_report(db_session, settings)
-    from portal.accounts import create_user
+    from portal.staff.accounts import create_user
     from support import HANDLER_PASSWORD
 
     erik = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
@@ -244,14 +244,14 @@ def test_attachment_download_is_decrypted_audited_and_safe(app, db_session, sett
 
 
 def test_feedback_overdue_three_months_after_acknowledgement(app, db_session, settings, world):
-    from portal import workflow
+    from portal.reports import workflow
     from portal.domain.cases import add_months
 
     today = dt.date.today()
     cases = {}
     for name, acknowledged in [("late", add_months(today, -3) - dt.timedelta(days=1)),
                                ("on_time", add_months(today, -3) + dt.timedelta(days=1))]:
-        submitted = casefile.submit(db_session, settings, NewReport(track="obstacle", category="it_systems",
+        submitted = submission.submit(db_session, settings, NewReport(track="obstacle", category="it_systems",
                                                                     answers={"today": "a", "change": "b"}),
                                     received_on=acknowledged - dt.timedelta(days=2))
         workflow.transition(db_session, db_session.get(Report, submitted.report_id), "acknowledged",
@@ -274,7 +274,7 @@ def test_a_made_up_attachment_id_is_not_written_to_the_audit_log(app, db_session
 def test_no_case_key_is_wrapped_for_an_account_nobody_has_signed_in_to(app, db_session, settings, world):
     """Until a handler's first sign-in their key pair is the one made with the
     password the account's creator chose: reports and grants wait for it."""
-    from portal.accounts import create_user
+    from portal.staff.accounts import create_user
     from portal.models import ReportKey
     from support import HANDLER_PASSWORD
 

@@ -6,9 +6,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from portal import casefile
-from portal.casefile import NewReport
-from portal.inbox import PAGE_SIZE, SORTS, InboxFilter, inbox_page, visible_condition
+from portal.reports import submission
+from portal.reports.access import visible_condition
+from portal.reports.inbox import PAGE_SIZE, SORTS, InboxFilter, inbox_page
+from portal.reports.submission import NewReport
 from portal.models import Report
 from support import seed_channels
 
@@ -23,7 +24,7 @@ def inbox(db_session, settings):
     for n in range(CASES):
         # Few distinct dates, so ties are common and only the id orders them.
         excluded = {anna.id} if n % 17 == 0 else set()
-        casefile.submit(db_session, settings, NewReport(
+        submission.submit(db_session, settings, NewReport(
             track="obstacle", category="it_systems", answers={"today": "a", "change": "b"},
             excluded_user_ids=excluded), received_on=today - dt.timedelta(days=n % 9))
     for n, report in enumerate(db_session.scalars(select(Report).order_by(Report.id))):

@@ -8,7 +8,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from portal import notify
+from portal.staff import notifications as notify
 from portal.models import User
 from support import make_settings, new_report, seed_channels
 

@@ -136,7 +136,7 @@ def test_a_double_click_makes_one_report_and_shows_its_receipt(client, seeded, d
 def test_two_copies_sent_at_the_same_moment_make_one_report(client, seeded, db_session, monkeypatch):
     """Both copies pass the 'already used?' check before either commits: the
     token's primary key lets one commit, the other shows the same receipt."""
-    from portal import form_tokens
+    from portal.reports import form_tokens
 
     _, data = submit(client, "misconduct", MISCONDUCT)
     monkeypatch.setattr(form_tokens, "is_used", lambda db, token: False)
@@ -438,7 +438,7 @@ def test_landing_links_to_external_channels_and_admin_text_replaces_it(client, s
 
 
 def test_a_carried_reply_obeys_the_reply_limit(client, seeded, db_session):
-    from portal.reporter.forms import TEXT_MAX
+    from portal.web.forms import TEXT_MAX
 
     receipt = _open(client)
     page = client.get("/follow-up/case", headers={"Accept-Language": "en"}).get_data(as_text=True)

@@ -14,9 +14,9 @@ import limits
 import pytest
 from sqlalchemy import func, select
 
-from portal import security
+from portal.web import rate_limits as security
 from portal.models import Answer, Attachment, AttachmentChunk, Report, ReportKey, ServerSession
-from portal.reporter.views import RECEIPT_LIMIT
+from portal.web.rate_limits import RECEIPT_LIMIT
 from support import csrf_token_from, make_settings, seed_channels
 
 ADDRESS = "203.0.113.77"
@@ -185,7 +185,7 @@ def test_junk_does_not_use_up_the_allowance_and_a_limited_report_keeps_its_text(
     """Everybody behind one address (an onion service's clients all share
     one) shares the submission limit: junk posts must not use it up, and a
     report over the limit comes back with everything typed in it."""
-    from portal.reporter.views import SUBMIT_LIMIT
+    from portal.web.rate_limits import SUBMIT_LIMIT
 
     allowed = limits.parse(SUBMIT_LIMIT).amount
     for _ in range(allowed + 5):
@@ -206,7 +206,7 @@ def test_junk_does_not_use_up_the_allowance_and_a_limited_report_keeps_its_text(
 
 
 def test_a_limited_reply_keeps_its_text(app, client, seeded):
-    from portal.reporter import views
+    from portal.web import rate_limits as views
     from support import FormClient
 
     response, _ = submit(client, "obstacle", OBSTACLE)
@@ -227,7 +227,7 @@ def test_a_limited_reply_keeps_its_text(app, client, seeded):
 
 
 def test_over_the_limit_an_unknown_track_is_still_a_404(app, client, seeded):
-    from portal.reporter.views import SUBMIT_LIMIT
+    from portal.web.rate_limits import SUBMIT_LIMIT
 
     for _ in range(limits.parse(SUBMIT_LIMIT).amount):
         assert submit(client, "obstacle", OBSTACLE)[0].status_code == 302

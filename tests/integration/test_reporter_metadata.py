@@ -13,10 +13,10 @@ from PIL import ExifTags, Image
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from domain.test_file_cleaning import CANARY, _all_pdf_bytes, _pdf_by_pypdf
-from portal import attachment_store, casefile
+from attachments.test_cleaning import CANARY, _all_pdf_bytes, _pdf_by_pypdf
+from portal.attachments import store as attachment_store
 from portal.models import Attachment
-from support import csrf_token_from, seed_channels
+from support import csrf_token_from, open_report, seed_channels
 
 EN = {"Accept-Language": "en"}
 OBSTACLE = {"category": "it_systems", "chain_level": "management", "today": "The scanner stores photos.",
@@ -87,7 +87,7 @@ def test_photo_and_pdf_lose_their_metadata_on_the_way_in(client, seeded, db_sess
     assert "XMP metadata" in said["minutes.pdf"]
 
     # What is stored says the same, sealed with the file.
-    report, dek = casefile.open_with_receipt(db_session, settings, receipt)
+    report, dek = open_report(db_session, settings, receipt)
     metas = {}
     for attachment in db_session.scalars(select(Attachment).where(Attachment.report_id == report.id)):
         meta = attachment_store.attachment_meta(report, dek, attachment)

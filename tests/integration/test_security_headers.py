@@ -1,7 +1,7 @@
 """Every response carries the strict headers of DESIGN.md, whatever its status."""
 import pytest
 
-from portal.security import SECURITY_HEADERS
+from portal.web.headers import SECURITY_HEADERS
 
 
 def _responses(client):

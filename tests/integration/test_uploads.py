@@ -1,5 +1,5 @@
 """Attachments: encrypted as they arrive (portal/uploads.py), stored as STREAM
-chunks under the report key (portal/attachment_store.py), read back intact or
+chunks under the report key (portal/attachments/store.py), read back intact or
 not at all."""
 from __future__ import annotations
 
@@ -20,13 +20,16 @@ from werkzeug.test import stream_encode_multipart
 
 from crypto import DecryptionError
 from crypto.stream import CHUNK_SIZE, SEALED_CHUNK_BYTES
-from portal import attachment_store, casefile, csrf, db
-from portal.accounts import create_user
-from portal.attachment_store import AttachmentRejected, iter_attachment, store_attachment
-from portal.domain import file_cleaning
+from portal.attachments import checks, cleaning, store as attachment_store
+from portal.reports import dialogue, reading, submission
+from portal.web import db, downloads
+from portal.web.forms import csrf
+from portal.staff.accounts import create_user
+from portal.attachments.store import AttachmentRejected, iter_attachment, store_attachment
 from portal.domain.taxonomy import AUTHOR_REPORTER, OBSTACLE
 from portal.models import Attachment, AttachmentChunk, Channel, Membership, RoutingRule
-from portal.uploads import EncryptedSpool, TillitRequest
+from portal.web.upload_spool import EncryptedSpool, TillitRequest
+from support import open_report
 
 MIB = 1024 * 1024
 CHUNKS = AttachmentChunk.__table__
@@ -45,7 +48,7 @@ def new_report(session, settings) -> str:
                           password="a long handler passphrase", roles={"handler"}).user
     session.add(Membership(channel_id=channel.id, user_id=handler.id))
     session.add(RoutingRule(track=OBSTACLE, channel_id=channel.id))
-    submitted = casefile.submit(session, settings, casefile.NewReport(
+    submitted = submission.submit(session, settings, submission.NewReport(
         track=OBSTACLE, category="reporting_burden", answers={"today": "Three systems, one form."}))
     session.commit()
     return submitted.receipt
@@ -54,7 +57,7 @@ def new_report(session, settings) -> str:
 @pytest.fixture
 def opened(db_session, settings):
     """(report, data key) of a fresh report."""
-    return casefile.open_with_receipt(db_session, settings, new_report(db_session, settings))
+    return open_report(db_session, settings, new_report(db_session, settings))
 
 
 def content(size: int, canary: bytes = b"") -> bytes:
@@ -103,7 +106,7 @@ def install_upload_route(app, *, probe_dir: str | None = None, canary: bytes = b
     def upload_view():
         session = db.session()
         settings = app.config["TILLIT"]
-        report, dek = casefile.open_with_receipt(session, settings, flask.request.form["receipt"])
+        report, dek = open_report(session, settings, flask.request.form["receipt"])
         probe = {}
         if probe_dir:
             open_temp = temp_files_under(probe_dir)
@@ -269,7 +272,7 @@ def test_large_upload_never_reaches_disk_in_clear(app, db_session, settings, dat
     if database.file is not None:
         assert database.file.exists()
 
-    report, dek = casefile.open_with_receipt(db_session, settings, receipt)
+    report, dek = open_report(db_session, settings, receipt)
     attachment = db_session.get(Attachment, entry["id"])
     assert b"".join(iter_attachment(db_session, report, dek, attachment)) == data
     assert attachment.chunk_count == len(data) // CHUNK_SIZE + 1 and attachment.complete
@@ -316,7 +319,7 @@ def test_oversize_file_is_flagged_and_the_rest_of_the_form_is_kept(app, db_sessi
     assert db_session.scalars(select(Attachment.id)).all() == [small["id"]]
 
 
-# --- attachment_store ---------------------------------------------------------------
+# --- the attachment store ---------------------------------------------------------------
 
 
 def test_store_and_read_back_with_metadata(db_session, opened):
@@ -387,7 +390,7 @@ def test_jpeg_loses_gps_exif_before_encryption(db_session, opened):
 
 
 def test_files_too_large_to_clean_are_streamed_with_a_warning(db_session, opened, monkeypatch):
-    monkeypatch.setattr(file_cleaning, "CLEANABLE_MAX_BYTES", 1024)
+    monkeypatch.setattr(cleaning, "CLEANABLE_MAX_BYTES", 1024)
     original = jpeg_with_gps() + content(300_000)  # past the (lowered) cleaning limit
 
     stored = store(db_session, opened, original, filename="big.jpg")
@@ -397,21 +400,20 @@ def test_files_too_large_to_clean_are_streamed_with_a_warning(db_session, opened
     assert read_back(db_session, opened, stored.id) == original  # unchanged, warned about
 
 
-def test_list_attachments_by_message(db_session, opened):
+def test_files_are_grouped_by_the_message_they_came_with(db_session, opened):
     report, dek = opened
-    message = casefile.post_message(db_session, report, dek, author=AUTHOR_REPORTER, body="See file")
+    message = dialogue.post_message(db_session, report, dek, author=AUTHOR_REPORTER, body="See file")
     on_report = store(db_session, opened, b"first", filename="b.txt")
     on_message = store(db_session, opened, b"second", filename="a.txt", message_id=message.id)
 
-    everything = attachment_store.list_attachments(db_session, report, dek)
-    assert {a.id for a in everything} == {on_report.id, on_message.id}
-    assert [a.id for a in attachment_store.list_attachments(db_session, report, dek, message_id=None)] == [
-        on_report.id]
-    [listed] = attachment_store.list_attachments(db_session, report, dek, message_id=message.id)
-    assert listed.id == on_message.id and listed.filename == "a.txt" and listed.size == 6
+    grouped = reading.files_by_message(db_session, report, dek)
+    assert {f["id"] for files in grouped.values() for f in files} == {on_report.id, on_message.id}
+    assert [f["id"] for f in grouped[None]] == [on_report.id]
+    [listed] = grouped[message.id]
+    assert listed["id"] == on_message.id and listed["filename"] == "a.txt" and listed["size"] == 6
 
     # Moving a file to another message (a clear column) is noticed.
-    other = casefile.post_message(db_session, report, dek, author=AUTHOR_REPORTER, body="Other")
+    other = dialogue.post_message(db_session, report, dek, author=AUTHOR_REPORTER, body="Other")
     moved = db_session.get(Attachment, on_message.id)
     moved.message_id = other.id
     with pytest.raises(DecryptionError):
@@ -487,7 +489,7 @@ def test_tampered_attachments_fail_to_decrypt(db_session, opened):
 
 def test_chunks_of_another_report_do_not_decrypt(db_session, settings, opened):
     # Same attachment id under another report: key and header bind it to its report.
-    other = casefile.open_with_receipt(db_session, settings, new_report(db_session, settings))
+    other = open_report(db_session, settings, new_report(db_session, settings))
     stored = store(db_session, opened, content(1000))
     attachment = db_session.get(Attachment, stored.id)
     with pytest.raises(DecryptionError):
@@ -507,14 +509,14 @@ def test_check_upload_reads_nothing_and_names_the_problem():
         (FileStorage(oversize, filename="a.txt"), "size"),
     ]
     for upload, reason in cases:
-        assert attachment_store.check_upload(upload, allowed) == reason, upload.filename
+        assert checks.check_upload(upload, allowed) == reason, upload.filename
         assert upload.stream.tell() == 0
-    assert attachment_store.check_upload(FileStorage(io.BytesIO(b"12345"), filename="a.txt"),
+    assert checks.check_upload(FileStorage(io.BytesIO(b"12345"), filename="a.txt"),
                                          allowed, max_bytes=4) == "size"
 
 
 def test_content_disposition_always_downloads_with_a_safe_name():
-    assert "\n" not in attachment_store.content_disposition("a\r\nSet-Cookie: x.pdf")
-    value = attachment_store.content_disposition('Möte "1";x.pdf')
+    assert "\n" not in downloads.content_disposition("a\r\nSet-Cookie: x.pdf")
+    value = downloads.content_disposition('Möte "1";x.pdf')
     assert value.endswith("filename*=UTF-8''M%C3%B6te%20_1_%3Bx.pdf")
     assert 'filename="Mote _1__x.pdf"' in value

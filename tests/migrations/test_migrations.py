@@ -4,8 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from portal import migrate
-from portal.db import make_engine
+from portal.cli import migrate
+from portal.web.db import make_engine
 from portal.models import Base
 
 

@@ -1,0 +1,1 @@
+"""Attachments: upload checks, metadata cleaning by format, and the encrypted store."""

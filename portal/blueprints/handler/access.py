@@ -1,0 +1,70 @@
+"""Who may call which staff route. Default deny: a route of the handler
+blueprint without a declared level answers 403 to everybody, so a new route
+cannot be reachable by mistake.
+
+Levels: PUBLIC (sign-in pages), STAFF (any signed-in staff member: own
+account), HANDLER (case work; also needs the case to be visible, see reports/access.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from flask import abort, current_app, g, redirect, request, url_for
+
+from ...models import User
+from ...web import db, sealed_session
+
+PUBLIC = "public"
+STAFF = "staff"
+HANDLER = "handler"
+LEVELS = (PUBLIC, STAFF, HANDLER)
+
+
+@dataclass(frozen=True)
+class Staff:
+    user: User
+    private_key: bytes = field(repr=False)
+    seconds_left: int
+
+
+def level(name: str):
+    """Declare the access level of a view."""
+    if name not in LEVELS:
+        raise ValueError(name)
+
+    def mark(view):
+        view.access_level = name
+        return view
+    return mark
+
+
+def current_staff() -> Staff | None:
+    opened = sealed_session.load(db.session(), sealed_session.HANDLER)
+    if opened is None:
+        return None
+    user = db.session().get(User, opened.row.user_id)
+    if user is None or not user.active:
+        sealed_session.end(db.session(), sealed_session.HANDLER)
+        return None
+    return Staff(user, opened.secret, opened.seconds_left)
+
+
+def enforce():
+    """before_request of the handler blueprint."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    required = getattr(view, "access_level", None)
+    if required is None:
+        abort(403)
+    if required == PUBLIC:
+        return None
+    staff = current_staff()
+    if staff is None:
+        # The redirect commits the request: an expired session's row is
+        # deleted now, not at the next purge.
+        target = request.full_path if request.method == "GET" else url_for("handler.inbox")
+        return redirect(url_for("handler.login") + "?" + urlencode({"next": target.rstrip("?")}))
+    if required == HANDLER and not staff.user.is_handler:
+        abort(403)
+    g.staff = staff
+    return None

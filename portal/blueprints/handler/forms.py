@@ -1,0 +1,83 @@
+"""Staff forms."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ...domain.taxonomy import HANDLER_KINDS, OUTCOMES
+from ...web import labels
+from ...web.forms import PASSWORD_MAX, TEXT_MAX, new_password_fields, options, required
+
+CODE_MAX = 16
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[required(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[required(), Length(max=PASSWORD_MAX)])
+    code = StringField(_l("Code from the authenticator app"),
+                       validators=[Optional(), Length(max=CODE_MAX)])
+    next = HiddenField()
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(_l("Code from the authenticator app"), validators=[required(), Length(max=CODE_MAX)])
+    saved = BooleanField(_l("I have written down the recovery key and keep it in a safe place."),
+                         validators=[DataRequired(message=_l("Confirm that you have saved the recovery key."))])
+
+
+class FirstEnrolForm(EnrolForm):
+    """At the first sign-in the password an admin set is replaced as well."""
+    new_password, new_password_again = new_password_fields()
+
+
+class RecoverForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[required(), Length(max=64)])
+    recovery_key = StringField(_l("Recovery key"), validators=[required(), Length(max=200)])
+    new_password, new_password_again = new_password_fields()
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[required(), Length(max=PASSWORD_MAX)])
+    new_password, new_password_again = new_password_fields()
+
+
+class ReplyForm(FlaskForm):
+    kind = SelectField(_l("Kind of entry"), choices=options((kind, labels.MESSAGE_KINDS[kind]) for kind in HANDLER_KINDS))
+    body = TextAreaField(_l("Message to the reporter"), validators=[required(), Length(max=TEXT_MAX)])
+    attachments = MultipleFileField(_l("Attachments (optional)"))
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(_l("Internal note (never shown to the reporter)"),
+                         validators=[required(), Length(max=TEXT_MAX)])
+
+
+class CloseForm(FlaskForm):
+    outcome = SelectField(_l("Outcome"), choices=options(
+        (code, labels.OUTCOMES[code]) for code in OUTCOMES), validators=[required()])
+    hours_saved = IntegerField(_l("Estimated hours saved per year (removed obstacles)"),
+                               validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+    summary_title = StringField(_l("Title of the public summary"), validators=[Optional(), Length(max=200)])
+    summary_body = TextAreaField(_l("Draft public summary (a second person approves it before publication)"),
+                                 validators=[Optional(), Length(max=5000)])
+
+
+class GrantForm(FlaskForm):
+    user_id = SelectField(_l("Colleague"), validators=[required()])
+
+
+class ExportForm(FlaskForm):
+    format = SelectField(_l("Format"), choices=options([("html", _l("Printable page")), ("json", "JSON")]))
+    secrecy_mark = StringField(_l("Secrecy mark (optional)"), validators=[Optional(), Length(max=200)])
+    password = PasswordField(_l("Your password"), validators=[Optional(), Length(max=PASSWORD_MAX)])

@@ -1,0 +1,87 @@
+"""Filling the report forms in: the choices of each track, the handlers of the
+channel the report would go to (for exclusions), and the form's answers as a
+NewReport for the submission service."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from config import Settings
+
+from ...domain import routing
+from ...domain.taxonomy import CATEGORIES, OBSTACLE
+from ...organisation.channels import active_units, channel_handlers, route
+from ...reports.submission import NewReport
+from ...web import labels
+from ...web.forms import options
+
+
+@dataclass
+class FormView:
+    channel_id: str
+    handlers: list
+    max_upload_mib: int
+    max_attachments: int
+    allowed_types: tuple[str, ...]
+
+
+def category_choices(track: str):
+    return options((code, labels.CATEGORIES[track][code]) for code in CATEGORIES[track])
+
+
+def prepare_chooser(form, track: str) -> None:
+    form.category.choices = category_choices(track)
+    if track != OBSTACLE:
+        del form.chain_level
+
+
+def prepare_form(db: Session, settings: Settings, form, track: str) -> FormView:
+    """routing.NoRouteError when no rule sends this kind of report anywhere."""
+    form.category.choices = category_choices(track)
+    if hasattr(form, "unit"):
+        form.unit.choices = options(((u.id, u.name) for u in active_units(db)), blank=True)
+    category = form.category.data if form.category.data in CATEGORIES[track] else CATEGORIES[track][0]
+    chain_level = getattr(form, "chain_level", None)
+    channel_id = route(db, track, category, chain_level.data if chain_level else None)
+    handlers = channel_handlers(db, channel_id)
+    form.exclude.choices = options((h.id, h.display_name) for h in handlers)
+    if not form.channel_shown.data:
+        form.channel_shown.data = channel_id
+    return FormView(channel_id, handlers, settings.max_upload_mib, settings.max_attachments,
+                    settings.allowed_upload_types)
+
+
+def check_channel(form, view: FormView) -> bool:
+    """The exclusion list must be the one of the channel the report goes to."""
+    if form.channel_shown.data != view.channel_id:
+        form.channel_shown.data = view.channel_id
+        form.exclude.data = []
+        form.exclude.errors.append(_("The kind of report you chose goes to other handlers. "
+                                     "Check the list of handlers again."))
+        return False
+    try:
+        routing.recipients_after_exclusion([h.id for h in view.handlers], set(form.exclude.data or []))
+    except routing.ExclusionError:
+        form.exclude.errors.append(_("At least one handler must remain to read your report."))
+        return False
+    return True
+
+
+def new_report(form, track: str) -> NewReport:
+    def optional(name):
+        field = getattr(form, name, None)
+        return (field.data or None) if field is not None else None
+
+    return NewReport(
+        track=track,
+        category=form.category.data,
+        answers={code: getattr(form, name).data or "" for code, name in form.answer_fields.items()},
+        chain_level=optional("chain_level"),
+        principle=optional("principle"),
+        unit_id=optional("unit"),
+        time_lost=optional("time_lost"),
+        publish_consent=bool(optional("publish_consent")),
+        excluded_user_ids=set(form.exclude.data or []),
+    )

@@ -1,6 +1,0 @@
-"""Reporter side: works without JavaScript, stores nothing that identifies."""
-from flask import Blueprint
-
-bp = Blueprint("reporter", __name__)
-
-from . import views  # noqa: E402,F401  (routes register on import)

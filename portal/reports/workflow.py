@@ -1,0 +1,38 @@
+"""Status changes of a case: checked by the domain rules, put on the
+reporter's timeline and in the audit log."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..domain import cases
+from ..domain.taxonomy import STATUS_ACKNOWLEDGED, STATUS_CLOSED, STATUS_IN_PROGRESS
+from ..models import Report, StatusEvent
+from ..models.base import today
+
+
+def transition(session: Session, report: Report, target: str, *, outcome: str | None = None,
+               actor_user_id: str | None = None, on: dt.date | None = None) -> StatusEvent:
+    cases.check_transition(report.status, target, outcome)
+    on = on or today()
+    if target == STATUS_ACKNOWLEDGED:
+        report.acknowledged_on = on
+        report.feedback_due = cases.feedback_due(on)
+    elif target == STATUS_CLOSED:
+        report.closed_on = on
+        report.outcome = outcome
+    elif target == STATUS_IN_PROGRESS and report.status == STATUS_CLOSED:
+        report.closed_on = None
+        report.outcome = None
+    report.status = target
+    seq = (session.scalar(select(func.max(StatusEvent.seq)).where(StatusEvent.report_id == report.id)) or 0) + 1
+    event = StatusEvent(report_id=report.id, seq=seq, status=target, outcome=outcome,
+                        occurred_on=on, actor_user_id=actor_user_id)
+    session.add(event)
+    audit.record(session, f"case.{target}", actor_user_id=actor_user_id, target_type="report",
+                 target_id=report.id, outcome=outcome)
+    session.flush()
+    return event

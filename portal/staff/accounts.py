@@ -1,0 +1,67 @@
+"""Staff accounts: creation with key material, and the one place users are made."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from crypto import keys
+
+from .. import audit
+from ..domain.passwords import check_password
+from ..domain.taxonomy import ROLE_ADMIN, ROLE_HANDLER, ROLE_VIEWER
+from ..models import User, new_id
+from ..models.user import CREATOR_KEY_VERSION
+
+
+class UsernameTaken(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    user: User
+    recovery_key: str  # shown once, never stored
+
+
+def create_user(
+    session: Session,
+    settings: Settings,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    roles: set[str],
+    email: str | None = None,
+    language: str = "sv",
+    actor_user_id: str | None = None,
+) -> CreatedUser:
+    username = username.strip().lower()
+    check_password(password, username=username)
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise UsernameTaken(username)
+    user_id = new_id()
+    material = keys.create_handler_keys(password, user_id, settings.pepper, settings.argon2)
+    user = User(
+        id=user_id,
+        username=username,
+        display_name=display_name.strip(),
+        email=email,
+        language=language,
+        is_handler=ROLE_HANDLER in roles,
+        is_admin=ROLE_ADMIN in roles,
+        is_viewer=ROLE_VIEWER in roles,
+        login_salt=material.salt,
+        login_verifier=material.verifier,
+        public_key=material.public_key,
+        wrapped_private_key=material.private_key_wrapped_by_password,
+        recovery_wrapped_private_key=material.private_key_wrapped_by_recovery,
+        key_version=CREATOR_KEY_VERSION,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, "user.create", actor_user_id=actor_user_id, target_type="user",
+                 target_id=user_id, roles=sorted(roles))
+    return CreatedUser(user=user, recovery_key=material.recovery_key)

@@ -1,0 +1,159 @@
+"""Staff sign-in: password + TOTP unlock the private key; recovery with the
+recovery key, password change and re-authentication.
+
+Every way in fails with the same LoginFailed and costs the same Argon2id call,
+whether the username exists, is locked, or the password or code is wrong, so
+neither the message nor the time tells an attacker which usernames exist.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from crypto import DecryptionError, ReceiptFormatError, keys, totp
+
+from .. import audit
+from ..domain.passwords import check_password
+from ..models import User
+from ..models.base import utcnow
+from ..reports import grants
+from .credentials import is_locked, replace_creator_key_pair, set_password, unlock_unless_locked
+from .enrolment import PendingEnrolment, start_enrolment
+
+LOCK_AFTER_FAILURES = 10
+LOCK_MINUTES = 15
+_DUMMY_USER_ID = "unknown-account"
+_DUMMY_RECOVERY_WRAP = keys.new_recovery_wrap(keys.generate_keypair()[0], user_id=_DUMMY_USER_ID)[1]
+
+
+class LoginFailed(Exception):
+    """Wrong username, password, code or recovery key. One message for all."""
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    user: User
+    private_key: bytes = field(repr=False)
+    needs_enrolment: bool = False
+    # The first sign-in: the password and key pair were made by an admin, who
+    # knows that password; enrolment replaces both (enrolment.confirm_enrolment).
+    first_sign_in: bool = False
+
+    def begin_enrolment(self) -> PendingEnrolment:
+        return start_enrolment(self.user, self.private_key, first_sign_in=self.first_sign_in)
+
+
+def find_user(db: Session, username: str) -> User | None:
+    name = (username or "").strip().lower()
+    if not name:
+        return None
+    return db.scalar(select(User).where(User.username == name, User.active))
+
+
+def _failed(db: Session, user: User | None, action: str, *, counts: bool = True) -> LoginFailed:
+    """Audit a failure (also for unknown usernames, without the name, so that
+    both cost the same writes) and count it towards the account's lock."""
+    if user is not None and counts and not is_locked(user):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= LOCK_AFTER_FAILURES:
+            user.locked_until = utcnow() + dt.timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+    audit.record(db, action, actor_user_id=user.id if user else None, target_type="user",
+                 target_id=user.id if user else None)
+    return LoginFailed()
+
+
+def _accept_code(user: User, private_key: bytes, code: str, now: float) -> bool:
+    try:
+        secret = totp.unwrap_secret(user.totp_secret_ct, private_key, user_id=user.id)
+    except DecryptionError:
+        return False
+    step = totp.matching_step(secret, code or "", now=now, last_used_step=user.totp_last_step)
+    if step is None:
+        return False
+    user.totp_last_step = step  # each code once
+    return True
+
+
+def login(db: Session, settings: Settings, username: str, password: str, code: str,
+          *, now: float | None = None) -> Unlocked:
+    user = find_user(db, username)
+    private_key = unlock_unless_locked(settings, user, password)
+    if user is None or private_key is None:
+        raise _failed(db, user, "auth.login_failed")
+    if user.totp_secret_ct is None:
+        # No second factor yet (first sign-in, or after a recovery): the
+        # password alone only opens the enrolment page.
+        audit.record(db, "auth.password_ok_enrolment_needed", actor_user_id=user.id,
+                     target_type="user", target_id=user.id)
+        return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=not user.holds_own_keys)
+    if not _accept_code(user, private_key, code, time.time() if now is None else now):
+        raise _failed(db, user, "auth.login_failed")
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(db, "auth.login", actor_user_id=user.id, target_type="user", target_id=user.id)
+    if not user.holds_own_keys:
+        # Enrolled before key pairs were replaced at the first sign-in: the
+        # code is checked, now replace the keys the account's creator made.
+        return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=True)
+    return Unlocked(user, private_key)
+
+
+def signed_in(db: Session, user: User, private_key: bytes) -> int:
+    """What a completed sign-in does: a handler re-wraps, for waiting
+    colleagues, the keys of the cases they hold. Returns how many."""
+    return grants.fulfil_pending(db, user, private_key) if user.is_handler else 0
+
+
+def recover(db: Session, settings: Settings, username: str, recovery_key: str, new_password: str) -> Unlocked:
+    """Unlock with the recovery key and set a new password. The second factor
+    is enrolled again afterwards (the phone may be what was lost).
+    PasswordPolicyError for a weak new password, LoginFailed otherwise."""
+    user = find_user(db, username)
+    check_password(new_password, username=(username or "").strip().lower())
+    try:
+        # An unknown username tries a stand-in wrap: the same work either way.
+        private_key = keys.unlock_with_recovery(
+            recovery_key, user_id=user.id if user else _DUMMY_USER_ID,
+            wrapped_by_recovery=user.recovery_wrapped_private_key if user else _DUMMY_RECOVERY_WRAP)
+    except (DecryptionError, ReceiptFormatError):
+        private_key = None
+    if user is None or private_key is None:
+        # Recovery keys have 256 bits: failures are audited, not counted
+        # towards the sign-in lock, which would only let anyone lock a handler out.
+        raise _failed(db, user, "auth.recovery_failed", counts=False)
+    if not user.holds_own_keys:
+        # The first recovery key was seen by whoever created the account:
+        # replace the key pair now, as the first sign-in would.
+        new_private_key = keys.generate_keypair()[0]
+        replace_creator_key_pair(db, user, private_key, new_private_key)
+        private_key = new_private_key
+    set_password(db, settings, user, private_key, new_password)
+    user.totp_secret_ct = None
+    user.totp_last_step = None
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(db, "auth.recovered", actor_user_id=user.id, target_type="user", target_id=user.id)
+    return Unlocked(user, private_key, needs_enrolment=True)
+
+
+def change_password(db: Session, settings: Settings, user: User, current: str, new_password: str) -> None:
+    """PasswordPolicyError for a weak password, LoginFailed for a wrong current one."""
+    check_password(new_password, username=user.username)
+    private_key = unlock_unless_locked(settings, user, current)
+    if private_key is None:
+        raise _failed(db, user, "auth.password_change_failed")
+    set_password(db, settings, user, private_key, new_password)
+    audit.record(db, "auth.password_changed", actor_user_id=user.id, target_type="user", target_id=user.id)
+
+
+def reauthenticate(db: Session, settings: Settings, user: User, password: str) -> bool:
+    if unlock_unless_locked(settings, user, password) is None:
+        _failed(db, user, "auth.reauth_failed")
+        return False
+    return True

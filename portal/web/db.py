@@ -1,0 +1,104 @@
+"""Engine, request session and unit of work, kept in app.extensions (no globals).
+
+A request is one unit of work: views and services use `session()` and never
+commit; the session is committed once the response is ready, and rolled back
+when the request ends in an error page (`discard`, called by errors.py). A
+CLI command is one unit of work too (`unit_of_work`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+EXTENSION_KEY = "tillit.db"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        # timeout: a writer waits for another's transaction (a report with
+        # large files takes seconds) instead of failing after sqlite3's 5 s.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # Overwrite deleted content so crypto-shredded rows leave no
+            # ciphertext behind in free pages.
+            cursor.execute("PRAGMA secure_delete=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    def __init__(self, url: str):
+        self.engine = make_engine(url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    def ping(self) -> bool:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+
+
+def init_app(app: Flask, url: str) -> Database:
+    database = Database(url)
+    app.extensions[EXTENSION_KEY] = database
+    app.after_request(_commit_request)
+    app.teardown_appcontext(_close_session)
+    return database
+
+
+def database() -> Database:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def session() -> Session:
+    """The request's (or command's) database session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = database().sessionmaker()
+    return g.db_session
+
+
+def discard() -> None:
+    """Roll back what the request changed; it ends in an error page."""
+    db_session = g.get("db_session")
+    if db_session is not None:
+        with suppress(SQLAlchemyError):  # a broken connection is replaced at the next checkout
+            db_session.rollback()
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """One CLI command: committed when it returns, rolled back if it raises."""
+    db_session = session()
+    try:
+        yield db_session
+    except BaseException:
+        db_session.rollback()
+        raise
+    db_session.commit()
+
+
+def _commit_request(response):
+    # Runs before a streamed body is sent: a download is audited before its
+    # first byte leaves, and streaming reads in a transaction of its own.
+    db_session = g.get("db_session")
+    if db_session is not None:
+        db_session.commit()
+    return response
+
+
+def _close_session(_exc) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()

@@ -1,0 +1,128 @@
+"""Translated labels of the codes declared in domain/taxonomy.py and
+attachments/cleaning/findings.py: codes are declared there, labels only here
+(tests/unit/test_vocabularies.py checks that the two match)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+TRACKS = {
+    "obstacle": _l("Obstacle"),
+    "misconduct": _l("Misconduct"),
+}
+
+CATEGORIES = {
+    "obstacle": {
+        "unnecessary_control": _l("Unnecessary control or detail steering"),
+        "reporting_burden": _l("Reporting and measurement burden"),
+        "administrative_burden": _l("Administrative burden"),
+        "conflicting_rules": _l("Conflicting rules or goals"),
+        "it_systems": _l("IT and systems"),
+        "missing_support": _l("Missing support"),
+        "other": _l("Other"),
+    },
+    "misconduct": {
+        "corruption": _l("Corruption or bribery"),
+        "fraud": _l("Fraud or misuse of funds"),
+        "safety_environment": _l("Safety or environment"),
+        "breach_of_law": _l("Breach of law or regulation"),
+        "harassment": _l("Harassment or discrimination"),
+        "other": _l("Other"),
+    },
+}
+
+CHAIN_LEVELS = {
+    "political": _l("Political decisions"),
+    "management": _l("Management"),
+    "staff_functions": _l("Staff functions (HR, finance, IT, ...)"),
+    "supervisory_authority": _l("A supervisory authority"),
+    "standard_setting_body": _l("An evaluating or standard-setting body"),
+    "cooperating_party": _l("A cooperating party"),
+    "laws_regulations": _l("Laws and regulations"),
+    "own_unit": _l("My own unit"),
+    "unknown": _l("Don't know"),
+}
+
+PRINCIPLES = {
+    "trust": _l("Trust"),
+    "citizen_focus": _l("Citizen focus"),
+    "holistic_view": _l("Holistic view"),
+    "room_to_act": _l("Room to act"),
+    "support": _l("Support"),
+    "knowledge": _l("Knowledge"),
+    "openness": _l("Openness"),
+}
+
+TIME_LOST = {
+    "lt1": _l("Less than 1 hour a week"),
+    "1to3": _l("1 to 3 hours a week"),
+    "3to8": _l("3 to 8 hours a week"),
+    "gt8": _l("More than 8 hours a week"),
+}
+
+STATUSES = {
+    "new": _l("Received"),
+    "acknowledged": _l("Acknowledged"),
+    "in_progress": _l("In progress"),
+    "closed": _l("Closed"),
+}
+
+OUTCOMES = {
+    "removed": _l("Obstacle removed"),
+    "changed": _l("Changed"),
+    "explained": _l("Explained"),
+    "referred": _l("Referred elsewhere"),
+    "not_actionable": _l("Not actionable"),
+    "confirmed": _l("Confirmed"),
+    "unfounded": _l("Unfounded"),
+}
+
+MESSAGE_KINDS = {
+    "message": _l("Message"),
+    "meeting_request": _l("Meeting request"),
+    "minutes": _l("Minutes of a meeting"),
+    "feedback": _l("Feedback"),
+    "minutes_confirmed": _l("Minutes confirmed"),
+}
+
+CLEANING = {
+    "exif": _l("camera and EXIF data"),
+    "gps": _l("location (GPS)"),
+    "thumbnail": _l("preview image"),
+    "xmp": _l("XMP metadata"),
+    "iptc": _l("IPTC data (author, captions)"),
+    "icc_profile": _l("colour profile"),
+    "comment": _l("embedded comments"),
+    "png_text": _l("text fields"),
+    "other_metadata": _l("other metadata"),
+    "extra_images": _l("extra embedded images"),
+    "animation_frames": _l("animation frames beyond the first"),
+    "office_paths": _l("folder paths (they can contain your user name)"),
+    "pdf_info": _l("document properties (author, creator, dates)"),
+    "pdf_xmp": _l("XMP metadata"),
+    "pdf_page_metadata": _l("page metadata"),
+    "pdf_annot_author": _l("comment authors and dates"),
+    "pdf_attachments": _l("embedded files"),
+    "office_core": _l("document properties (author, dates)"),
+    "office_app": _l("application properties (company, template)"),
+    "office_custom": _l("custom properties"),
+    "signature": _l("digital signatures"),
+    "odf_meta": _l("document properties (author, dates)"),
+    "zip_timestamps": _l("file dates inside the document"),
+}
+
+CLEANING_WARNINGS = {
+    "unsupported_type": _l("This kind of file cannot be cleaned automatically and may contain details about you, such as an author name."),
+    "too_large_to_clean": _l("This file is too large to be cleaned automatically and may contain details about you."),
+    "could_not_parse": _l("This file could not be read for cleaning and may contain details about you."),
+}
+
+# Headings for the encrypted answers when a report is read back.
+ANSWERS = {
+    "today": _l("What happens today?"),
+    "change": _l("What should change?"),
+    "what": _l("What happened?"),
+    "when": _l("When did it happen? (optional, year and month)"),
+    "who": _l("Who is involved? (optional)"),
+    "evidence": _l("Is there evidence, or others who know? (optional)"),
+    "contact": _l("Your name or contact details (optional; leave empty to stay anonymous)"),
+}

@@ -1,0 +1,40 @@
+"""File fields of the reporter's and the handler's forms: what was uploaded,
+and a translated message on the field for every file that cannot be stored
+(checked before anything is stored, so the form comes back with all of them)."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from config import Settings
+
+from ..attachments.checks import check_upload
+
+
+def _uploads(file_field):
+    return [f for f in (file_field.data or []) if getattr(f, "filename", "")]
+
+
+def has_oversize(file_field) -> bool:
+    return any(getattr(f.stream, "oversize", False) for f in _uploads(file_field))
+
+
+def check_uploads(file_field, settings: Settings):
+    """The uploads, or None after putting a message on the field for each problem."""
+    uploads = _uploads(file_field)
+    problems = []
+    if len(uploads) > settings.max_attachments:
+        problems.append(_("At most %(n)d files can be attached.", n=settings.max_attachments))
+    for upload in uploads:
+        reason = check_upload(upload, settings.allowed_upload_types)
+        if reason == "size":
+            problems.append(_("%(name)s is larger than %(mib)d MiB. Choose a smaller file; everything else you wrote is kept.",
+                              name=upload.filename, mib=settings.max_upload_mib))
+        elif reason == "type":
+            problems.append(_("%(name)s is not a file type this portal accepts. Accepted: %(types)s.",
+                              name=upload.filename, types=", ".join(settings.allowed_upload_types)))
+        elif reason == "empty":
+            problems.append(_("%(name)s is empty.", name=upload.filename))
+    if problems:
+        file_field.errors = list(file_field.errors) + problems
+        return None
+    return uploads
