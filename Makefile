@@ -8,7 +8,7 @@ PORT ?= 5000
 PO := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test install translations extract-messages clean
+.PHONY: run test test-fast install translations extract-messages clean
 
 install: $(VENV)/.installed $(MO)
 
@@ -34,8 +34,13 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT)/"
 	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 wsgi:app
 
+# The whole suite, in parallel (pytest-xdist, one worker per core).
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+# The edit-test loop: everything but the browser tests.
+test-fast: install
+	$(PY) -m pytest -n auto -m "not browser" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -3,9 +3,13 @@ reporter, without JavaScript, sees the reply and the new status."""
 import re
 import time
 
+import pytest
+
 from crypto import totp
 from page_checks import ID_CHECK
 from support import HANDLER_PASSWORD, enrol_totp, new_report, seed_channels
+
+pytestmark = pytest.mark.browser
 
 
 def test_handler_acknowledges_and_replies_and_reporter_sees_it(browser, live_server, nojs_context_factory, axe_violations):
