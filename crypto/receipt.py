@@ -15,7 +15,7 @@ from .envelope import unwrap_symmetric, wrap_symmetric
 from .kdf import LABEL_RECEIPT_KEK, Argon2Params, argon2id, hkdf
 
 SELECTOR_BITS = 40
-SECRET_BITS = 110  # DESIGN asks for at least 100 bits of secret
+SECRET_BITS = 110  # at least 100 bits of secret (docs/crypto.md, 3.2)
 SELECTOR_CHARS = SELECTOR_BITS // encoding.BITS_PER_CHAR  # 8
 SECRET_CHARS = SECRET_BITS // encoding.BITS_PER_CHAR  # 22
 DATA_CHARS = SELECTOR_CHARS + SECRET_CHARS  # 30

@@ -5,7 +5,7 @@ visibility (channel_id, id) in the same index; the overdue filter uses one
 index per branch of its OR; the inbox count subtracts a handler's exclusions;
 the "waiting for access" count reads the open cases (a partial index) and the
 handler's own keys.
-See portal/inbox.py and the "Inbox" section of docs/benchmarks.md.
+See portal/reports/inbox.py and the "Inbox" section of docs/benchmarks.md.
 
 Revision ID: 0002_inbox_indexes
 Revises: 0001_initial

@@ -1,4 +1,4 @@
-"""Attachment metadata removal (docs/architecture.md, "Anonymity").
+"""Attachment metadata removal (docs/architecture.md, "Data, anonymity and the web rules").
 
 Every fixture is built here, in memory; the canary strings must not survive
 cleaning anywhere in the output bytes (or inside any zip entry).

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crypto import totp
-from portal.staff import sign_in as staff_auth
+from portal.staff import sign_in
 from portal.models import AuditEvent, Report, ServerSession
 from support import HANDLER_PASSWORD, csrf_token_from, enrol_totp, fresh_code, seed_channels, staff_login
 
@@ -54,26 +54,26 @@ def test_a_code_works_once_one_step_old_works_two_steps_old_fails(app, db_sessio
     user, secret = anna
     now = time.time()
     one_old = totp.code_for_step(secret, totp.step_at(now) - 1)
-    assert staff_auth.login(db_session, settings, "anna", HANDLER_PASSWORD, one_old, now=now).user.id == user.id
-    with pytest.raises(staff_auth.LoginFailed):  # the same code again
-        staff_auth.login(db_session, settings, "anna", HANDLER_PASSWORD, one_old, now=now)
+    assert sign_in.login(db_session, settings, "anna", HANDLER_PASSWORD, one_old, now=now).user.id == user.id
+    with pytest.raises(sign_in.LoginFailed):  # the same code again
+        sign_in.login(db_session, settings, "anna", HANDLER_PASSWORD, one_old, now=now)
     two_old = totp.code_for_step(secret, totp.step_at(now) - 2)
-    with pytest.raises(staff_auth.LoginFailed):
-        staff_auth.login(db_session, settings, "anna", HANDLER_PASSWORD, two_old, now=now)
+    with pytest.raises(sign_in.LoginFailed):
+        sign_in.login(db_session, settings, "anna", HANDLER_PASSWORD, two_old, now=now)
     current = totp.code_for_step(secret, totp.step_at(now))
-    assert staff_auth.login(db_session, settings, "anna", HANDLER_PASSWORD, current, now=now)
-    with pytest.raises(staff_auth.LoginFailed):  # older than the last one used
-        staff_auth.login(db_session, settings, "anna", HANDLER_PASSWORD, one_old, now=now)
+    assert sign_in.login(db_session, settings, "anna", HANDLER_PASSWORD, current, now=now)
+    with pytest.raises(sign_in.LoginFailed):  # older than the last one used
+        sign_in.login(db_session, settings, "anna", HANDLER_PASSWORD, one_old, now=now)
 
 
 def test_account_locks_after_repeated_failures_and_says_nothing_new(app, db_session, settings, anna):
     user, secret = anna
-    for _ in range(staff_auth.LOCK_AFTER_FAILURES):
-        with pytest.raises(staff_auth.LoginFailed):
-            staff_auth.login(db_session, settings, "anna", "wrong password here", "000000")
+    for _ in range(sign_in.LOCK_AFTER_FAILURES):
+        with pytest.raises(sign_in.LoginFailed):
+            sign_in.login(db_session, settings, "anna", "wrong password here", "000000")
     db_session.commit()
-    with pytest.raises(staff_auth.LoginFailed):  # right password, locked account
-        staff_auth.login(db_session, settings, "anna", HANDLER_PASSWORD, _step_code(secret, 0))
+    with pytest.raises(sign_in.LoginFailed):  # right password, locked account
+        sign_in.login(db_session, settings, "anna", HANDLER_PASSWORD, _step_code(secret, 0))
 
 
 def _enrolment_page(client, username):
@@ -107,7 +107,7 @@ def test_first_sign_in_enrols_the_app_and_shows_the_recovery_key_once(client, db
     db_session.expire_all()
     assert db_session.get(type(user), user.id).totp_secret_ct is not None
     # The recovery key shown there is the one that works.
-    assert staff_auth.recover(db_session, app_settings(client), "bjorn", recovery_key, "ett helt nytt lösenord 2")
+    assert sign_in.recover(db_session, app_settings(client), "bjorn", recovery_key, "ett helt nytt lösenord 2")
 
 
 @pytest.mark.parametrize("password, message", [
@@ -173,10 +173,10 @@ def test_first_sign_in_replaces_what_the_admin_could_open(client, db_session, se
         with pytest.raises(DecryptionError):
             envelope.unwrap_for_recipient(key.wrapped, admin_known_key, report_id=submitted.report_id,
                                           recipient_id=erik.id, key_version=version)
-    with pytest.raises(staff_auth.LoginFailed):
-        staff_auth.login(db_session, settings, "erik", HANDLER_PASSWORD, _now_code(secret))
-    with pytest.raises(staff_auth.LoginFailed):
-        staff_auth.recover(db_session, settings, "erik", created.recovery_key, "ett helt nytt lösenord 3")
+    with pytest.raises(sign_in.LoginFailed):
+        sign_in.login(db_session, settings, "erik", HANDLER_PASSWORD, _now_code(secret))
+    with pytest.raises(sign_in.LoginFailed):
+        sign_in.recover(db_session, settings, "erik", created.recovery_key, "ett helt nytt lösenord 3")
     # A new report is wrapped for the new key pair, and the handler's own password opens it.
     later = new_report(db_session, settings)
     own_key = keys.unlock_with_password(
@@ -222,8 +222,8 @@ def test_recovery_key_restores_access_without_losing_cases(client, db_session, s
                                        pepper=settings.pepper, params=settings.argon2)
     report = db_session.get(Report, submitted.report_id)
     assert dict(read_answers(report, unwrap_for_handler(db_session, report, fresh, new_pk)))["today"] == "slow"
-    with pytest.raises(staff_auth.LoginFailed):  # the old password is gone
-        staff_auth.login(db_session, settings, "anna", HANDLER_PASSWORD, "")
+    with pytest.raises(sign_in.LoginFailed):  # the old password is gone
+        sign_in.login(db_session, settings, "anna", HANDLER_PASSWORD, "")
 
 
 def test_wrong_recovery_key_gets_a_neutral_answer(client, db_session, anna):
@@ -282,15 +282,15 @@ def test_known_unknown_and_locked_names_cost_the_same_derivation(app, db_session
     calls = []
     real = crypto_keys.argon2id
     monkeypatch.setattr(crypto_keys, "argon2id", lambda *a, **k: calls.append(1) or real(*a, **k))
-    with pytest.raises(staff_auth.LoginFailed):
-        staff_auth.login(db_session, settings, username, "wrong password here", "000000")
+    with pytest.raises(sign_in.LoginFailed):
+        sign_in.login(db_session, settings, username, "wrong password here", "000000")
     assert len(calls) == 1
     user, _secret = anna
-    user.locked_until = staff_auth.utcnow() + staff_auth.dt.timedelta(minutes=5)
+    user.locked_until = sign_in.utcnow() + sign_in.dt.timedelta(minutes=5)
     db_session.commit()
     calls.clear()
-    with pytest.raises(staff_auth.LoginFailed):
-        staff_auth.login(db_session, settings, username, HANDLER_PASSWORD, "000000")
+    with pytest.raises(sign_in.LoginFailed):
+        sign_in.login(db_session, settings, username, HANDLER_PASSWORD, "000000")
     assert len(calls) == 1
 
 
@@ -325,26 +325,26 @@ def test_a_locked_account_passes_no_password_check_from_an_open_session(db_sessi
     through export re-authentication or the password change once the
     account is locked, not even with the right password."""
     user, _ = anna
-    for _attempt in range(staff_auth.LOCK_AFTER_FAILURES):
-        assert not staff_auth.reauthenticate(db_session, settings, user, "a wrong guess here")
+    for _attempt in range(sign_in.LOCK_AFTER_FAILURES):
+        assert not sign_in.reauthenticate(db_session, settings, user, "a wrong guess here")
     db_session.commit()
-    assert not staff_auth.reauthenticate(db_session, settings, user, HANDLER_PASSWORD)
-    with pytest.raises(staff_auth.LoginFailed):
-        staff_auth.change_password(db_session, settings, user, HANDLER_PASSWORD, "ett helt nytt lösenord")
+    assert not sign_in.reauthenticate(db_session, settings, user, HANDLER_PASSWORD)
+    with pytest.raises(sign_in.LoginFailed):
+        sign_in.change_password(db_session, settings, user, HANDLER_PASSWORD, "ett helt nytt lösenord")
 
 
 def test_failed_recoveries_do_not_lock_the_account_and_cost_the_same_writes(db_session, settings, anna):
     user, secret = anna
-    for _attempt in range(staff_auth.LOCK_AFTER_FAILURES + 2):
-        with pytest.raises(staff_auth.LoginFailed):
-            staff_auth.recover(db_session, settings, "anna", "AAAA-BBBB-CCCC", "ett helt nytt lösenord")
+    for _attempt in range(sign_in.LOCK_AFTER_FAILURES + 2):
+        with pytest.raises(sign_in.LoginFailed):
+            sign_in.recover(db_session, settings, "anna", "AAAA-BBBB-CCCC", "ett helt nytt lösenord")
     db_session.commit()
     db_session.expire_all()
     assert db_session.get(type(user), user.id).locked_until is None
     failed = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "auth.recovery_failed")
     before = db_session.scalar(failed)
-    with pytest.raises(staff_auth.LoginFailed):
-        staff_auth.recover(db_session, settings, "nobody", "AAAA-BBBB-CCCC", "ett helt nytt lösenord")
+    with pytest.raises(sign_in.LoginFailed):
+        sign_in.recover(db_session, settings, "nobody", "AAAA-BBBB-CCCC", "ett helt nytt lösenord")
     assert db_session.scalar(failed) == before + 1  # an unknown name is audited too, without the name
 
 
@@ -385,7 +385,7 @@ def test_recovery_before_the_first_sign_in_replaces_the_key_pair_too(db_session,
     db_session.commit()
     submitted = new_report(db_session, settings)  # nobody has signed in: every handler gets the key
     creator_key = _creator_known_key(settings, erik)
-    unlocked = staff_auth.recover(db_session, settings, "erik", created.recovery_key, "mitt eget långa lösenord")
+    unlocked = sign_in.recover(db_session, settings, "erik", created.recovery_key, "mitt eget långa lösenord")
     db_session.commit()
     assert unlocked.needs_enrolment and not unlocked.first_sign_in and erik.holds_own_keys
     key = db_session.get(ReportKey, (submitted.report_id, erik.id))
@@ -419,4 +419,19 @@ def test_an_account_enrolled_with_the_creators_keys_replaces_them_after_its_code
 @pytest.mark.parametrize("blob", [b"", b"\x00" * 31, b"\x07" * 80, bytes(32) + b"\x01" + bytes(10)])
 def test_an_enrolment_blob_not_written_by_this_version_is_refused(blob):
     with pytest.raises(ValueError):
-        staff_auth.PendingEnrolment.from_bytes(blob)
+        sign_in.PendingEnrolment.from_bytes(blob)
+
+
+def test_an_enrolment_round_trips_in_its_versioned_format():
+    import secrets as random_bytes
+
+    from portal.staff.enrolment import FORMAT_VERSION, PendingEnrolment
+
+    for new_key in (None, random_bytes.token_bytes(32)):
+        pending = PendingEnrolment(b"\x02" + random_bytes.token_bytes(31), random_bytes.token_bytes(20),
+                                   "0ABCDE-FGHJKM", random_bytes.token_bytes(61), new_key)
+        blob = pending.to_bytes()
+        assert blob[0] == FORMAT_VERSION
+        assert PendingEnrolment.from_bytes(blob) == pending
+        with pytest.raises(ValueError):  # the layout written before the version byte
+            PendingEnrolment.from_bytes(blob[1:])

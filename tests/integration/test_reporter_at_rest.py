@@ -1,5 +1,5 @@
 """Canary search: nothing a reporter types, uploads or is given is found in
-clear at rest (DESIGN.md, "Data that may be stored in clear, and what must not").
+clear at rest (docs/architecture.md, "Data, anonymity and the web rules").
 
 A distinct canary goes into every free-text field of both tracks (the
 misconduct "when" field only accepts YYYY-MM, so it cannot carry one), into

@@ -1,5 +1,5 @@
-"""Attachment metadata through the real reporter journey (DESIGN.md, "Anonymity
-rules"): a photo with camera and GPS EXIF and a PDF with an author and XMP are
+"""Attachment metadata through the real reporter journey (docs/architecture.md, "Data,
+anonymity and the web rules"): a photo with camera and GPS EXIF and a PDF with an author and XMP are
 sent with an obstacle report; the receipt page says what was removed, and the
 files the reporter (and so a handler) gets back carry none of it."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every response carries the strict headers of DESIGN.md, whatever its status."""
+"""Every response carries the strict headers (docs/architecture.md, web rules), whatever its status."""
 import pytest
 
 from portal.web.headers import SECURITY_HEADERS

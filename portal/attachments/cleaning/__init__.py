@@ -2,7 +2,7 @@
 
 Attachment metadata is removed where the format allows (images, PDF,
 Office/ODF documents); other files are accepted with a plain warning, and the
-reporter is told what was cleaned (docs/architecture.md, "Anonymity").
+reporter is told what was cleaned (docs/architecture.md, "Data, anonymity and the web rules").
 
 Everything happens in memory on the plaintext bytes of one file; nothing is
 written to disk and nothing here raises on hostile input.
