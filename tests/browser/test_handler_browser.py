@@ -4,6 +4,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from crypto import totp
 from page_checks import ID_CHECK
@@ -35,11 +36,13 @@ def test_handler_acknowledges_and_replies_and_reporter_sees_it(browser, live_ser
     page.click(f"a[href='/handler/case/{submitted.report_id}']")
     assert "Three systems" in page.content()
     page.click("text=Acknowledge receipt")
-    assert "Acknowledged" in page.inner_text("main")
+    # expect() waits for the page the redirect leads to to be parsed, not
+    # only committed: inner_text() could read a half-parsed page under load.
+    expect(page.locator("main")).to_contain_text("Acknowledged")
     page.select_option("#kind", "message")
     page.fill("#body", "Thank you, we are looking into it.")
     page.click("text=Send to the reporter")
-    assert "Thank you, we are looking into it." in page.inner_text("#dialogue ~ ol, main")
+    expect(page.locator("main")).to_contain_text("Thank you, we are looking into it.")
     staff.close()
 
     reporter = nojs_context_factory("en-GB").new_page()
