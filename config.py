@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from crypto import anchor
 from crypto.kdf import Argon2Params
 
 ROOT = Path(__file__).resolve().parent
@@ -22,6 +23,7 @@ KNOWN_DEFAULT_SECRETS = {"", "dev", "change-me", "changeme", "secret", "developm
 MIN_SECRET_LENGTH = 32
 
 ENVIRONMENTS = ("development", "testing", "production")
+DEV_ANCHOR_FILE = "anchor.key"  # development only: production keeps the anchor offline
 
 
 class ConfigError(RuntimeError):
@@ -47,6 +49,9 @@ class Settings:
     k_anonymity: int = 5
     k_anonymity_misconduct: int = 10
     escrow_public_key: str = ""
+    # The trust anchor's Ed25519 public keys (raw), pinned here and never in
+    # the database: only keys they signed receive report keys (docs/crypto.md, 10).
+    anchor_public_keys: tuple[bytes, ...] = ()
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_user: str = ""
@@ -92,15 +97,44 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"PORTAL_{name} must be a whole number, got {raw!r}") from exc
 
 
-def _instance_secret(instance: Path, filename: str, nbytes: int) -> str:
+def _instance_secret(instance: Path, filename: str, nbytes: int, make=None) -> str:
     """Read a development secret from instance/, creating it once (mode 0600)."""
     instance.mkdir(parents=True, exist_ok=True)
     path = instance / filename
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(nbytes))
+            handle.write(make() if make else secrets.token_hex(nbytes))
     return path.read_text().strip()
+
+
+def _anchor_keys(instance: Path, production: bool) -> tuple[bytes, ...]:
+    """PORTAL_ANCHOR_PUBLIC_KEYS (hex, comma-separated) or PORTAL_ANCHOR_KEYS_FILE
+    (one hex key a line). Development without either gets an anchor of its
+    own under instance/ (anchor.key, mode 0600), so `portal demo` and
+    `portal sign-recipients` work out of the box."""
+    text = _env("ANCHOR_PUBLIC_KEYS")
+    file = _env("ANCHOR_KEYS_FILE")
+    if file:
+        try:
+            text = ",".join(line.strip() for line in Path(file).read_text().splitlines()
+                            if line.strip() and not line.startswith("#"))
+        except OSError as exc:
+            raise ConfigError(f"PORTAL_ANCHOR_KEYS_FILE cannot be read: {exc.strerror}") from exc
+    if not text and not production:
+        private = bytes.fromhex(_instance_secret(instance, DEV_ANCHOR_FILE, 32, make=_new_anchor_hex))
+        return (anchor.public_key_for(private),)
+    try:
+        keys = tuple(bytes.fromhex(part.strip()) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise ConfigError("PORTAL_ANCHOR_PUBLIC_KEYS must be hexadecimal Ed25519 public keys") from exc
+    if any(len(key) != anchor.KEY_BYTES for key in keys):
+        raise ConfigError("PORTAL_ANCHOR_PUBLIC_KEYS: each key has 64 hex digits")
+    return keys
+
+
+def _new_anchor_hex() -> str:
+    return anchor.generate_anchor_key()[0].hex()
 
 
 def load_settings() -> Settings:
@@ -150,6 +184,7 @@ def load_settings() -> Settings:
         k_anonymity=_env_int("K_ANONYMITY", 5),
         k_anonymity_misconduct=_env_int("K_ANONYMITY_MISCONDUCT", 10),
         escrow_public_key=_env("ESCROW_PUBLIC_KEY"),
+        anchor_public_keys=_anchor_keys(instance, production),
         smtp_host=_env("SMTP_HOST"),
         smtp_port=_env_int("SMTP_PORT", 25),
         smtp_user=_env("SMTP_USER"),
@@ -177,6 +212,9 @@ def production_problems(settings: Settings) -> list[str]:
             f"(memory {settings.argon2.memory_kib} KiB, iterations {settings.argon2.iterations}; "
             f"need at least {Argon2Params.PRODUCTION.memory_kib} KiB and {Argon2Params.PRODUCTION.iterations})"
         )
+    if not settings.anchor_public_keys:
+        problems.append("PORTAL_ANCHOR_PUBLIC_KEYS (or PORTAL_ANCHOR_KEYS_FILE) is missing: without a pinned trust "
+                        "anchor no handler's key can be trusted (portal anchor-keygen makes one)")
     if not settings.cookie_secure:
         problems.append("PORTAL_COOKIE_SECURE is off: cookies must be Secure in production")
     return problems

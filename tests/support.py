@@ -6,7 +6,12 @@ import secrets
 from pathlib import Path
 
 from config import Settings
+from crypto import anchor
 from crypto.kdf import Argon2Params
+
+# One trust anchor for the whole test run: pinned in every test's settings,
+# its private key here, as the offline anchor holder would keep it.
+TEST_ANCHOR_PRIVATE, TEST_ANCHOR_PUBLIC = anchor.generate_anchor_key()
 
 
 def make_settings(tmp_path: Path, database_url: str, **changes) -> Settings:
@@ -18,6 +23,7 @@ def make_settings(tmp_path: Path, database_url: str, **changes) -> Settings:
         database_url=database_url,
         argon2=Argon2Params.TEST,
         cookie_secure=False,
+        anchor_public_keys=(TEST_ANCHOR_PUBLIC,),
         extra={"RATELIMIT_ENABLED": False},
     )
     return base.with_overrides(**changes) if changes else base
@@ -54,8 +60,11 @@ class FormClient:
 HANDLER_PASSWORD = "ett långt och bra lösenord"
 
 
-def seed_channels(session, settings):
-    """Two channels with two handlers each, routing for both tracks and a unit."""
+def seed_channels(session, settings, ready: bool = True):
+    """Two channels with two handlers each, routing for both tracks and a unit.
+    ready: the handlers are as after their first sign-in (a key pair of their
+    own, under the same password) and the anchor has signed their keys;
+    otherwise they are accounts as created, never signed in to."""
     from portal.staff.accounts import create_user
     from portal.models import Channel, Membership, RoutingRule, Unit
 
@@ -72,14 +81,19 @@ def seed_channels(session, settings):
                            password=HANDLER_PASSWORD, roles={"handler"}).user
         session.add(Membership(channel_id=channel.id, user_id=user.id))
         handlers[username] = user
+    session.flush()
+    if ready:
+        for user in handlers.values():
+            make_own_keys(session, settings, user)
+            anchor_user(session, settings, user)
     session.commit()
     return {"improvement": improvement, "whistle": whistle, "handlers": handlers}
 
 
-def enrol_totp(session, settings, user, password=HANDLER_PASSWORD) -> bytes:
-    """What the enrolment page does, directly: a TOTP secret and, at the first
-    sign-in, a key pair of the handler's own (here under the same password)."""
-    from crypto import keys, totp
+def make_own_keys(session, settings, user, password=HANDLER_PASSWORD) -> bytes:
+    """What the first sign-in does to the keys, directly: a key pair of the
+    handler's own (here under the same password). Returns the private key."""
+    from crypto import keys
     from portal.reports.keys import move_keys_to_new_key_pair
 
     private_key = keys.unlock_with_password(
@@ -92,6 +106,36 @@ def enrol_totp(session, settings, user, password=HANDLER_PASSWORD) -> bytes:
         user.login_salt, user.login_verifier, user.wrapped_private_key = keys.rewrap_for_new_password(
             private_key, password, user_id=user.id, pepper=settings.pepper, params=settings.argon2)
         _, user.recovery_wrapped_private_key = keys.new_recovery_wrap(private_key, user_id=user.id)
+    session.flush()
+    return private_key
+
+
+def anchor_user(session, settings, user, private_key=None):
+    """What the anchor holder does with `portal sign-recipients`: sign the
+    user's current key for each of their channels."""
+    from sqlalchemy import select
+
+    from portal.models import Channel, Membership
+    from portal.models.base import today
+    from portal.trust import statements
+
+    for channel_id in session.scalars(select(Membership.channel_id).where(Membership.user_id == user.id)):
+        statement = statements.statement_for(user, channel_id, not_before=today())
+        statements.record(session, settings, user, session.get(Channel, channel_id), statement,
+                          anchor.sign_statement(private_key or TEST_ANCHOR_PRIVATE, statement))
+    session.flush()
+
+
+def enrol_totp(session, settings, user, password=HANDLER_PASSWORD, *, anchored: bool = True) -> bytes:
+    """What the enrolment page does, directly: a TOTP secret and, at the first
+    sign-in, a key pair of the handler's own (here under the same password),
+    which the anchor then signs unless anchored=False."""
+    from crypto import totp
+
+    was_own = user.holds_own_keys
+    private_key = make_own_keys(session, settings, user, password)
+    if anchored and not was_own:
+        anchor_user(session, settings, user)
     secret = totp.new_secret()
     user.totp_secret_ct = totp.wrap_secret(secret, private_key, user_id=user.id)
     user.totp_last_step = None

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import click
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config import Settings
+from config import DEV_ANCHOR_FILE, Settings
+from crypto import anchor, keys
 
 from ..domain.cases import quarter_of
 from ..domain.sanitize import clean_story_html
@@ -26,6 +28,8 @@ from ..models.base import today
 from ..models.stats import SUMMARY_APPROVED
 from ..reports import access, dialogue, submission, workflow
 from ..staff.accounts import create_user
+from ..staff.credentials import replace_creator_key_pair, set_password, unlock_password
+from ..trust import statements
 from ..web import current_settings, db
 from . import portal_cli
 
@@ -135,9 +139,10 @@ def seed_demo(session: Session, settings: Settings, echo) -> None:
         if channel_key:
             session.add(Membership(channel_id=channels[channel_key].id, user_id=users[username].id))
     session.flush()
+    anchored = _ready_demo_handlers(session, settings, [users[u] for u, _n, roles, c in STAFF if c])
 
     receipts = []
-    for track, category, chain, days_ago, path, outcome, answers, messages in CASES:
+    for track, category, chain, days_ago, path, outcome, answers, messages in CASES if anchored else ():
         received = today() - dt.timedelta(days=days_ago)
         submitted = submission.submit(session, settings, submission.NewReport(
             track=track, category=category, chain_level=chain, answers=answers,
@@ -172,10 +177,37 @@ def seed_demo(session: Session, settings: Settings, echo) -> None:
     session.add(Setting(key=DEMO_MARKER, value="1"))
     session.flush()
     echo("Demo data created.")
+    if not anchored:
+        echo("The anchor's private key is not in instance/ (PORTAL_ANCHOR_PUBLIC_KEYS is set), so no demo case was")
+        echo("made: sign the demo handlers' keys with `flask --app wsgi portal sign-recipients --anchor-key-file")
+        echo("FILE`; then reports can be sent.")
     _print_logins(echo)
-    echo("Demo receipts (shown this once, like real receipts):")
+    if receipts:
+        echo("Demo receipts (shown this once, like real receipts):")
     for track, category, text in receipts:
         echo(f"  {track:<10} {category:<22} {text}")
+
+
+def _ready_demo_handlers(session: Session, settings: Settings, handlers) -> bool:
+    """Demo handlers as after their first sign-in: a key pair of their own
+    (under the demo password, which everybody knows anyway), signed by the
+    development anchor in instance/ when there is one. Returns whether it was."""
+    for user in handlers:
+        creator_key = unlock_password(settings, user, DEMO_PASSWORD)
+        own_key = keys.generate_keypair()[0]
+        replace_creator_key_pair(session, user, creator_key, own_key)
+        set_password(session, settings, user, own_key, DEMO_PASSWORD)
+        _, user.recovery_wrapped_private_key = keys.new_recovery_wrap(own_key, user_id=user.id)
+    anchor_file = settings.instance_path / DEV_ANCHOR_FILE
+    private_key = bytes.fromhex(anchor_file.read_text().strip()) if anchor_file.exists() else None
+    if private_key is None or anchor.public_key_for(private_key) not in settings.anchor_public_keys:
+        return False
+    for user in handlers:
+        for channel_id in session.scalars(select(Membership.channel_id).where(Membership.user_id == user.id)):
+            statement = statements.statement_for(user, channel_id, not_before=today())
+            statements.record(session, settings, user, session.get(Channel, channel_id), statement,
+                              anchor.sign_statement(private_key, statement))
+    return True
 
 
 def _print_logins(echo) -> None:
@@ -184,5 +216,6 @@ def _print_logins(echo) -> None:
         echo(f"  {username:<8} {name:<16} {', '.join(sorted(roles))}"
              + (f" – {channel_key}" if channel_key else ""))
     echo("Staff sign in at /handler/login. The first time, leave the code empty: the portal then shows a")
-    echo("QR code for an authenticator app (and the secret, for tools such as oathtool) and a recovery key,")
-    echo("and asks for a password of your own, which replaces the demo password for that account.")
+    echo("QR code for an authenticator app (and the secret, for tools such as oathtool) and a recovery key.")
+    echo("The demo handlers' key pairs are ready and signed by the development anchor; a real account's")
+    echo("first sign-in also asks for a password of one's own and makes a key pair the anchor then signs.")

@@ -17,6 +17,11 @@ class NoRouteError(LookupError):
     """No rule sends this kind of report anywhere: an admin must add one."""
 
 
+class NoReaderError(NoRouteError):
+    """The channel has no handler whose key the trust anchor vouches for, and
+    no escrow key: a report would reach nobody, so none is taken."""
+
+
 class ExclusionError(ValueError):
     """The reporter tried to exclude every handler of the channel."""
 
@@ -39,12 +44,18 @@ def choose_channel(rules, track: str, category: str, chain_level: str | None = N
     return best.channel_id
 
 
-def recipients_after_exclusion(members: list[str], excluded: set[str]) -> list[str]:
-    """Members who will receive the report; at least one must remain."""
+def recipients_after_exclusion(members: list[str], excluded: set[str], readers: list[str] | None = None,
+                               *, may_wait: bool = False) -> list[str]:
+    """Members who will receive the report (now or once their key is trusted).
+
+    Only members can be excluded; at least one of `readers` (the members who
+    can read it at once; by default all) must remain, unless the report
+    `may_wait` for a grant (an escrow key can give it to them later)."""
     unknown = excluded - set(members)
     if unknown:
         raise ExclusionError("can only exclude handlers of the receiving channel")
     remaining = [m for m in members if m not in excluded]
-    if not remaining:
+    readers = members if readers is None else readers
+    if not remaining or not (may_wait or any(r not in excluded for r in readers)):
         raise ExclusionError("at least one handler must remain")
     return remaining

@@ -17,11 +17,12 @@ from .report import (
 from .settings import Setting
 from .stats import PublishedSummary, StatsRelease
 from .submission import UsedFormToken
+from .trust import RecipientStatement
 from .user import ServerSession, User
 
 __all__ = [
     "Answer", "Attachment", "AttachmentChunk", "AuditEvent", "Base", "Channel", "Exclusion",
-    "KeyGrant", "Membership", "Message", "Note", "PublishedSummary", "Report", "ReportKey",
+    "KeyGrant", "Membership", "Message", "Note", "PublishedSummary", "RecipientStatement", "Report", "ReportKey",
     "RoutingRule", "ServerSession", "Setting", "StatsRelease", "StatusEvent", "Unit", "UsedFormToken", "User",
     "new_id",
 ]

@@ -211,7 +211,7 @@ class Exclusion(Base):
 
 
 class KeyGrant(Base):
-    """A handler who should get a report's key from a current holder."""
+    """A handler who waits for a report's key: a current holder approves (reports/grants.py)."""
 
     __tablename__ = "key_grants"
 
@@ -220,4 +220,9 @@ class KeyGrant(Base):
     # A submission can create a grant (for a handler who never signed in),
     # so only the day is kept, as for every reporter-side time.
     requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=start_of_today)
+    # Who added the handler to the channel (None: the command line), and the
+    # last key holder who refused; the grant waits for another's approval.
+    requested_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    refused_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    refused_on: Mapped[dt.date | None] = mapped_column(Date)
     __table_args__ = (Index("ix_key_grants_user", "user_id"),)

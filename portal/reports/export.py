@@ -7,6 +7,8 @@ import json
 
 from sqlalchemy.orm import Session
 
+from config import Settings
+
 from .. import audit
 from ..models import User
 from .access import OpenCase
@@ -57,10 +59,10 @@ def to_json(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def export_case(db: Session, user: User, case: OpenCase, *, fmt: str, secrecy_mark: str,
+def export_case(db: Session, settings: Settings, user: User, case: OpenCase, *, fmt: str, secrecy_mark: str,
                 exported_on: dt.date) -> tuple[HandlerCase, dict]:
     """The case read (and its reading audited) and its record; the export is audited too."""
-    read = handler_case(db, user, case)
+    read = handler_case(db, settings, user, case)
     data = record(read, secrecy_mark=secrecy_mark, exported_by=user, exported_on=exported_on)
     audit.record(db, "case.export", actor_user_id=user.id, target_type="report", target_id=case.report.id,
                  format=fmt, secrecy_mark=bool(secrecy_mark))

@@ -1,117 +1,187 @@
-"""Giving handlers the key of a case: pending grants for newcomers to a
-channel, fulfilled by any current key holder at sign-in or in a batch with
-the offline escrow key (CLI), and handing a case to a colleague. Keys are
-re-wrapped only for channel handlers the reporter did not exclude (checked in
-`_may_receive` and nowhere else), and only once they have signed in: before
-that their key pair is the one made with the password their creator chose
-(`User.holds_own_keys`), so their grants wait."""
+"""Giving handlers the key of a case, only ever with a current key holder's
+consent (or the offline escrow key's, through the CLI).
+
+A handler added to a channel gets a pending grant for each of its cases; a
+colleague who holds those keys sees who asks, who added them and how many
+cases, and approves (the keys are re-wrapped) or refuses (they keep
+waiting). Nothing happens by itself at a sign-in. A key is re-wrapped only
+for a handler of the case's channel whom the reporter did not exclude and
+whose current key the trust anchor vouches for (`may_receive`, the one place
+that decides it); exclusions always win, whoever approves.
+"""
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, select
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session
+
+from config import Settings
 
 from .. import audit
 from ..models import Channel, Exclusion, KeyGrant, Membership, Report, ReportKey, User
+from ..models.base import today
 from ..organisation.channels import channel_handlers
+from ..trust.statements import is_anchored
 from . import keys
-
-BATCH_AT_SIGN_IN = 500
 
 
 class GrantRefused(Exception):
-    """The target may not read this case (not in the channel, excluded, not a handler)."""
+    """The target may not read this case (not in the channel, excluded, not trusted)."""
 
 
-def _may_receive(db: Session, report: Report, user: User) -> bool:
+def may_receive(db: Session, settings: Settings, report: Report, user: User) -> bool:
     if not (user.is_handler and user.active):
         return False
     member = db.get(Membership, (report.channel_id, user.id)) is not None
     excluded = db.get(Exclusion, (report.id, user.id)) is not None
-    return member and not excluded
+    return member and not excluded and is_anchored(db, settings, user, report.channel_id)
 
 
 def add_member(db: Session, channel: Channel, user: User, *, actor_user_id: str | None = None) -> int:
-    """Add a handler to a channel and queue a grant for every case of the channel
-    they may read but hold no key for. Returns how many were queued."""
+    """Add a handler to a channel and queue a grant for every case of the
+    channel they may read but hold no key for. Returns how many were queued.
+    The grants wait for a key holder's approval."""
     if db.get(Membership, (channel.id, user.id)) is None:
         db.add(Membership(channel_id=channel.id, user_id=user.id))
         db.flush()
+    report_ids = []
+    if user.is_handler:
+        has_key = exists().where(ReportKey.report_id == Report.id, ReportKey.user_id == user.id)
+        excluded = exists().where(Exclusion.report_id == Report.id, Exclusion.user_id == user.id)
+        queued = exists().where(KeyGrant.report_id == Report.id, KeyGrant.user_id == user.id)
+        report_ids = list(db.scalars(select(Report.id).where(Report.channel_id == channel.id, ~has_key, ~excluded,
+                                                             ~queued)))
+        db.add_all(KeyGrant(report_id=rid, user_id=user.id, requested_by=actor_user_id) for rid in report_ids)
+        db.flush()
     audit.record(db, "channel.member_added", actor_user_id=actor_user_id, target_type="channel",
-                 target_id=channel.id, user_id=user.id)
-    if not user.is_handler:
-        return 0
-    has_key = exists().where(ReportKey.report_id == Report.id, ReportKey.user_id == user.id)
-    excluded = exists().where(Exclusion.report_id == Report.id, Exclusion.user_id == user.id)
-    queued = exists().where(KeyGrant.report_id == Report.id, KeyGrant.user_id == user.id)
-    report_ids = list(db.scalars(select(Report.id).where(Report.channel_id == channel.id, ~has_key, ~excluded,
-                                                         ~queued)))
-    db.add_all(KeyGrant(report_id=rid, user_id=user.id) for rid in report_ids)
-    db.flush()
+                 target_id=channel.id, user_id=user.id, grants_requested=len(report_ids))
     return len(report_ids)
 
 
-def fulfil_pending(db: Session, holder: User, private_key: bytes, *, limit: int = BATCH_AT_SIGN_IN) -> int:
-    """Re-wrap, for waiting colleagues, the keys of cases `holder` can open."""
-    pending = db.execute(
-        select(KeyGrant, Report)
-        .join(Report, Report.id == KeyGrant.report_id)
-        .join(ReportKey, (ReportKey.report_id == KeyGrant.report_id) & (ReportKey.user_id == holder.id))
-        .join(User, User.id == KeyGrant.user_id)
-        .where(User.holds_own_keys)  # the others wait for their first sign-in
-        .limit(limit)
-    ).all()
+@dataclass(frozen=True)
+class Request:
+    """What a key holder is asked: give `target` the keys of `cases` cases."""
+
+    target: User
+    requested_by: User | None  # None: added from the command line
+    cases: int
+    trusted: bool  # the anchor vouches for the target's key in those cases' channels
+
+
+def _askable(holder: User):
+    """Grants whose case `holder` holds the key of, and has not refused."""
+    return (select(KeyGrant)
+            .join(ReportKey, (ReportKey.report_id == KeyGrant.report_id) & (ReportKey.user_id == holder.id))
+            .where(KeyGrant.user_id != holder.id,
+                   or_(KeyGrant.refused_by.is_(None), KeyGrant.refused_by != holder.id)))
+
+
+def requests_for(db: Session, settings: Settings, holder: User) -> list[Request]:
+    """The colleagues waiting for keys `holder` could give, one entry per colleague."""
+    askable = _askable(holder).subquery()
+    counts = db.execute(select(askable.c.user_id, func.count()).group_by(askable.c.user_id)).all()
+    found = []
+    for user_id, count in counts:
+        target = db.get(User, user_id)
+        if target is None:
+            continue
+        asker_id = db.scalar(_askable(holder).where(KeyGrant.user_id == user_id)
+                             .with_only_columns(KeyGrant.requested_by).limit(1))
+        channels = set(db.scalars(select(Membership.channel_id).where(Membership.user_id == user_id)))
+        trusted = bool(channels) and all(is_anchored(db, settings, target, c) for c in channels)
+        found.append(Request(target, db.get(User, asker_id) if asker_id else None, count, trusted))
+    return sorted(found, key=lambda r: (r.target.display_name, r.target.id))
+
+
+def request_count(db: Session, holder: User) -> int:
+    """How many colleagues wait for keys `holder` holds (for the staff menu)."""
+    askable = _askable(holder).subquery()
+    return db.scalar(select(func.count(func.distinct(askable.c.user_id)))) or 0
+
+
+def approve(db: Session, settings: Settings, holder: User, private_key: bytes, target: User) -> int:
+    """Re-wrap for `target` every waiting case key `holder` holds and `target`
+    may receive. Returns how many; grants the target may not receive stay
+    (untrusted key) or go (excluded, or no longer in the channel)."""
     done = 0
-    for grant, report in pending:
-        target = db.get(User, grant.user_id)
-        if target is None or not _may_receive(db, report, target):
-            db.delete(grant)
+    for grant in list(db.scalars(_askable(holder).where(KeyGrant.user_id == target.id))):
+        report = db.get(Report, grant.report_id)
+        if not may_receive(db, settings, report, target):
+            if _never_receives(db, report, target):
+                db.delete(grant)
             continue
         dek = keys.unwrap_for_handler(db, report, holder, private_key)
         keys.grant_key(db, report, dek, target)
+        audit.record(db, "case.key_granted", actor_user_id=holder.id, target_type="report", target_id=report.id,
+                     user_id=target.id, requested_by=grant.requested_by)
         db.delete(grant)
-        audit.record(db, "case.key_granted", actor_user_id=holder.id, target_type="report",
-                     target_id=report.id, user_id=target.id)
         done += 1
     db.flush()
     return done
 
 
-def fulfil_with_escrow(db: Session, escrow_private_key: bytes) -> tuple[int, int]:
+def refuse(db: Session, holder: User, target: User) -> int:
+    """Leave `target` waiting: `holder` is not asked again, other holders still are."""
+    refused = list(db.scalars(_askable(holder).where(KeyGrant.user_id == target.id)))
+    for grant in refused:
+        grant.refused_by, grant.refused_on = holder.id, today()
+    audit.record(db, "grant.refused", actor_user_id=holder.id, target_type="user", target_id=target.id,
+                 cases=len(refused))
+    db.flush()
+    return len(refused)
+
+
+def _never_receives(db: Session, report: Report, user: User) -> bool:
+    """Excluded by the reporter, or no longer a handler of the channel: the grant can go."""
+    member = db.get(Membership, (report.channel_id, user.id)) is not None
+    excluded = db.get(Exclusion, (report.id, user.id)) is not None
+    return excluded or not member or not (user.is_handler and user.active)
+
+
+def fulfil_with_escrow(db: Session, settings: Settings, escrow_private_key: bytes) -> tuple[int, int]:
     """Re-wrap, with the escrow key, the keys of every case a colleague waits
-    for. Returns (granted, left): left are grants for handlers who have not
-    signed in yet, and of reports submitted before an escrow key was
-    configured or wrapped for another one (those wait for a key holder)."""
+    for. Returns (granted, left): left are grants for handlers whose key the
+    anchor does not vouch for yet, and of reports submitted before an escrow
+    key was configured or wrapped for another one (those wait for a holder)."""
     granted = left = 0
     for grant, report in db.execute(select(KeyGrant, Report).join(Report, Report.id == KeyGrant.report_id)).all():
         target = db.get(User, grant.user_id)
-        if target is None or not _may_receive(db, report, target):
+        if target is None or _never_receives(db, report, target):
             db.delete(grant)
             continue
-        dek = keys.unwrap_with_escrow(report, escrow_private_key) if target.holds_own_keys else None
+        dek = keys.unwrap_with_escrow(report, escrow_private_key) if may_receive(db, settings, report, target) \
+            else None
         if dek is None:
             left += 1
             continue
         keys.grant_key(db, report, dek, target)
         db.delete(grant)
         audit.record(db, "case.key_granted", target_type="report", target_id=report.id, user_id=target.id,
-                     via="escrow")
+                     via="escrow", requested_by=grant.requested_by)
         granted += 1
     db.flush()
     return granted, left
 
 
-def colleagues_without_key(db: Session, report: Report) -> list[User]:
+def colleagues_without_key(db: Session, settings: Settings, report: Report) -> list[User]:
     """Handlers of the case's channel who may read it but hold no key yet."""
     users = channel_handlers(db, report.channel_id)
     holders = set(db.scalars(select(ReportKey.user_id).where(ReportKey.report_id == report.id)))
-    return [u for u in users if u.id not in holders and u.holds_own_keys and _may_receive(db, report, u)]
+    return [u for u in users if u.id not in holders and may_receive(db, settings, report, u)]
 
 
-def give_access(db: Session, report: Report, holder: User, dek: bytes, target: User) -> None:
-    if not (_may_receive(db, report, target) and target.holds_own_keys):
+def give_access(db: Session, settings: Settings, report: Report, holder: User, dek: bytes, target: User) -> None:
+    if not may_receive(db, settings, report, target):
         raise GrantRefused()
     keys.grant_key(db, report, dek, target)
     db.execute(delete(KeyGrant).where(KeyGrant.report_id == report.id, KeyGrant.user_id == target.id))
     audit.record(db, "case.handed", actor_user_id=holder.id, target_type="report", target_id=report.id,
                  user_id=target.id)
     db.flush()
+
+
+def key_holders(db: Session, report: Report) -> list[User]:
+    """Who holds the key of `report` (shown to the reporter: who can read it)."""
+    return list(db.scalars(select(User).join(ReportKey, ReportKey.user_id == User.id)
+                           .where(ReportKey.report_id == report.id).order_by(User.display_name, User.id)))

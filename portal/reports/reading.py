@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config import Settings
+
 from ..attachments import store
 from ..domain.taxonomy import ANSWERS
 from ..models import Attachment, AuditEvent, Note, Report, User
@@ -82,7 +84,7 @@ def read_note(report: Report, dek: bytes, note: Note) -> str:
     return sealing.open_note(dek, note.body_ct, report_id=report.id, note_id=note.id)
 
 
-def handler_case(db: Session, user: User, case: OpenCase) -> HandlerCase:
+def handler_case(db: Session, settings: Settings, user: User, case: OpenCase) -> HandlerCase:
     """Everything the handler's case page shows; reading it is audited."""
     report, dek = case.report, case.dek
     files = files_by_message(db, report, dek)
@@ -96,4 +98,4 @@ def handler_case(db: Session, user: User, case: OpenCase) -> HandlerCase:
     authors = {u.id: u.display_name for u in db.scalars(select(User).where(User.id.in_(author_ids - {None})))}
     audit.record(db, "case.view", actor_user_id=user.id, target_type="report", target_id=report.id)
     return HandlerCase(report, answers(report, dek), files.get(None, []), messages, notes,
-                       list(report.events), trail, grants.colleagues_without_key(db, report), authors)
+                       list(report.events), trail, grants.colleagues_without_key(db, settings, report), authors)

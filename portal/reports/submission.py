@@ -1,6 +1,6 @@
 """A new report: every answer and file sealed under a fresh data key, the key
-wrapped for the channel's handlers (minus exclusions), the escrow key and the
-receipt, and the form's one-time token claimed in the same transaction so that
+wrapped for the channel's trusted handlers (minus exclusions), the escrow key
+and the receipt, and the form's one-time token claimed in the same transaction so that
 one form makes at most one report (form_tokens.py)."""
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from config import Settings
 from crypto import receipt
 
 from ..attachments import store
-from ..domain import cases, routing
+from ..domain import cases
 from ..domain.taxonomy import STATUS_NEW
 from ..models import Answer, Exclusion, KeyGrant, Report, StatusEvent, new_id
 from ..models.base import today
-from ..organisation.channels import channel_handlers, route
+from ..organisation.channels import route
 from . import form_tokens, keys, sealing
+from .recipients import channel_recipients
 
 
 @dataclass
@@ -66,8 +67,8 @@ def submit(session: Session, settings: Settings, new: NewReport, received_on: dt
     """Create a report with every answer encrypted and its key wrapped for the
     channel's handlers (minus exclusions), the escrow key and the receipt."""
     channel_id = route(session, new.track, new.category, new.chain_level)
-    handlers = channel_handlers(session, channel_id, for_share=True)
-    recipient_ids = routing.recipients_after_exclusion([h.id for h in handlers], set(new.excluded_user_ids))
+    recipients = channel_recipients(session, settings, channel_id, for_share=True)
+    recipient_ids = set(recipients.check(set(new.excluded_user_ids)))
     received_on = received_on or today()
 
     receipt_text, parts = _unused_receipt(session)
@@ -99,19 +100,17 @@ def submit(session: Session, settings: Settings, new: NewReport, received_on: dt
             answer = Answer(id=new_id(), report_id=report.id, field=code)
             answer.body_ct = sealing.seal_answer(dek, text, report_id=report.id, answer_id=answer.id, code=code)
             report.answers.append(answer)
-    chosen = set(recipient_ids)
-    recipients = [h for h in handlers if h.id in chosen]
-    # Handlers who never signed in wait for a grant (User.holds_own_keys);
-    # only if none of the recipients has signed in do all get the key, or
-    # nobody could read the report.
-    ready = [u for u in recipients if u.holds_own_keys] or recipients
+    # The key goes only to readers the trust anchor vouches for; the other
+    # handlers wait for a grant a key holder (or the escrow key) approves.
+    ready = [u for u in recipients.readers if u.id in recipient_ids]
+    waiting = [u for u in recipients.handlers if u.id in recipient_ids and u not in ready]
     for user in ready:
         keys.grant_key(session, report, dek, user)
     for user_id in new.excluded_user_ids:
         session.add(Exclusion(report_id=report_id, user_id=user_id))
     session.add(StatusEvent(report_id=report_id, seq=1, status=STATUS_NEW, occurred_on=received_on))
     session.flush()  # the report row first: grants refer to it, and no relationship orders the two
-    session.add_all(KeyGrant(report_id=report_id, user_id=user.id) for user in recipients if user not in ready)
+    session.add_all(KeyGrant(report_id=report_id, user_id=user.id) for user in waiting)
     session.flush()
     return Submitted(report_id=report_id, receipt=receipt_text, data_key=dek)
 

@@ -21,7 +21,6 @@ from .. import audit
 from ..domain.passwords import check_password
 from ..models import User
 from ..models.base import utcnow
-from ..reports import grants
 from .credentials import is_locked, replace_creator_key_pair, set_password, unlock_unless_locked
 from .enrolment import PendingEnrolment, start_enrolment
 
@@ -102,12 +101,6 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
         # code is checked, now replace the keys the account's creator made.
         return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=True)
     return Unlocked(user, private_key)
-
-
-def signed_in(db: Session, user: User, private_key: bytes) -> int:
-    """What a completed sign-in does: a handler re-wraps, for waiting
-    colleagues, the keys of the cases they hold. Returns how many."""
-    return grants.fulfil_pending(db, user, private_key) if user.is_handler else 0
 
 
 def recover(db: Session, settings: Settings, username: str, recovery_key: str, new_password: str) -> Unlocked:

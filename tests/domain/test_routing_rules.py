@@ -36,3 +36,12 @@ def test_exclusions_keep_at_least_one_handler():
 def test_cannot_exclude_someone_outside_the_channel():
     with pytest.raises(ExclusionError):
         recipients_after_exclusion(["a", "b"], {"z"})
+
+
+def test_one_who_can_read_at_once_must_remain_unless_the_report_may_wait():
+    assert recipients_after_exclusion(["a", "b"], {"a"}, readers=["b"]) == ["b"]
+    with pytest.raises(ExclusionError):  # b remains, but cannot read yet
+        recipients_after_exclusion(["a", "b"], {"a"}, readers=["a"])
+    assert recipients_after_exclusion(["a", "b"], {"a"}, readers=["a"], may_wait=True) == ["b"]
+    with pytest.raises(ExclusionError):
+        recipients_after_exclusion(["a", "b"], {"a", "b"}, readers=[], may_wait=True)

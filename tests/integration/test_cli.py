@@ -46,7 +46,13 @@ def test_create_user_enforces_the_password_policy(app, database):
         assert db.session().scalar(select(func.count()).select_from(AuditEvent)) == 1
 
 
-def test_demo_seeds_every_state_once(app, database):
+def test_demo_seeds_every_state_once(app, database, settings):
+    from config import DEV_ANCHOR_FILE
+    from support import TEST_ANCHOR_PRIVATE
+
+    # As in development: the anchor's private key under instance/.
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    (settings.instance_path / DEV_ANCHOR_FILE).write_text(TEST_ANCHOR_PRIVATE.hex())
     runner = app.test_cli_runner()
     first = runner.invoke(args=["portal", "demo"])
     assert first.exit_code == 0, first.output
@@ -151,3 +157,12 @@ def test_purge_drops_old_form_tokens_only(app, db_session):
     assert result.exit_code == 0 and "Old form tokens removed: 1." in result.output
     db_session.expire_all()
     assert [t.token_hash[0] for t in db_session.scalars(select(UsedFormToken))] == ["b"]
+
+
+def test_demo_without_the_anchor_key_seeds_no_case_nobody_could_read(app, database):
+    result = app.test_cli_runner().invoke(args=["portal", "demo"])
+    assert result.exit_code == 0, result.output
+    assert "sign-recipients" in result.output
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(Report)) == 0
+        assert db.session().scalar(select(func.count()).select_from(User)) > 0

@@ -17,7 +17,8 @@ OWN_PASSWORD = "mitt eget långa lösenord"
 
 @pytest.fixture
 def seeded(app, db_session, settings):
-    return seed_channels(db_session, settings)
+    """Accounts as created: nobody has signed in yet."""
+    return seed_channels(db_session, settings, ready=False)
 
 
 @pytest.fixture
@@ -149,8 +150,7 @@ def test_first_sign_in_replaces_what_the_admin_could_open(client, db_session, se
                           roles={"handler"})
     erik = created.user
     add_member(db_session, seeded["improvement"], erik)
-    db_session.commit()
-    submitted = new_report(db_session, settings)  # wrapped for the admin-made key pair
+    submitted = _wrapped_for_the_creators_key(db_session, settings, seeded, erik)
     backup = {"salt": erik.login_salt, "verifier": erik.login_verifier, "wrapped": erik.wrapped_private_key}
     admin_known_key = keys.unlock_with_password(
         HANDLER_PASSWORD, user_id=erik.id, salt=backup["salt"], verifier=backup["verifier"],
@@ -177,7 +177,14 @@ def test_first_sign_in_replaces_what_the_admin_could_open(client, db_session, se
         sign_in.login(db_session, settings, "erik", HANDLER_PASSWORD, _now_code(secret))
     with pytest.raises(sign_in.LoginFailed):
         sign_in.recover(db_session, settings, "erik", created.recovery_key, "ett helt nytt lösenord 3")
-    # A new report is wrapped for the new key pair, and the handler's own password opens it.
+    # A new report waits until the anchor has signed the new key pair; then
+    # it is wrapped for it, and the handler's own password opens it.
+    before_signature = new_report(db_session, settings)
+    assert db_session.get(ReportKey, (before_signature.report_id, erik.id)) is None
+    from support import anchor_user
+
+    anchor_user(db_session, settings, erik)
+    db_session.commit()
     later = new_report(db_session, settings)
     own_key = keys.unlock_with_password(
         OWN_PASSWORD, user_id=erik.id, salt=erik.login_salt, verifier=erik.login_verifier,
@@ -382,8 +389,7 @@ def test_recovery_before_the_first_sign_in_replaces_the_key_pair_too(db_session,
                           roles={"handler"})
     erik = created.user
     db_session.add(Membership(channel_id=seeded["improvement"].id, user_id=erik.id))
-    db_session.commit()
-    submitted = new_report(db_session, settings)  # nobody has signed in: every handler gets the key
+    submitted = _wrapped_for_the_creators_key(db_session, settings, seeded, erik)
     creator_key = _creator_known_key(settings, erik)
     unlocked = sign_in.recover(db_session, settings, "erik", created.recovery_key, "mitt eget långa lösenord")
     db_session.commit()
@@ -435,3 +441,21 @@ def test_an_enrolment_round_trips_in_its_versioned_format():
         assert PendingEnrolment.from_bytes(blob) == pending
         with pytest.raises(ValueError):  # the layout written before the version byte
             PendingEnrolment.from_bytes(blob[1:])
+
+
+def _wrapped_for_the_creators_key(db_session, settings, seeded, user):
+    """A report whose key is wrapped for `user`'s creator-made key pair, as
+    versions before the trust anchor did when nobody had signed in yet
+    (today no key is wrapped for such a pair; the first sign-in must still
+    move one that an earlier version wrapped)."""
+    from portal.reports.keys import grant_key
+    from support import anchor_user, make_own_keys, new_report
+
+    anna = seeded["handlers"]["anna"]
+    make_own_keys(db_session, settings, anna)
+    anchor_user(db_session, settings, anna)
+    db_session.commit()
+    submitted = new_report(db_session, settings)
+    grant_key(db_session, db_session.get(Report, submitted.report_id), submitted.data_key, user)
+    db_session.commit()
+    return submitted

@@ -62,14 +62,15 @@ def matrix(app, db_session, settings):
         assert staff_login(client, db_session, user, enrol_totp(db_session, settings, user)).status_code == 302
         callers[name] = client
     return {"report_id": submitted.report_id, "attachment_id": attachment_id, "callers": callers,
-            "csrf_page": "/handler/login"}
+            "csrf_page": "/handler/login", "user_id": bjorn.id}
 
 
 CONTENT = ("Three systems", "One system", "CANARY-REPLY", "CANARY-FILE")
 
 
 def _url(rule, matrix):
-    values = {"report_id": matrix["report_id"], "attachment_id": matrix["attachment_id"], "action": "acknowledge"}
+    values = {"report_id": matrix["report_id"], "attachment_id": matrix["attachment_id"], "action": "acknowledge",
+              "user_id": matrix["user_id"]}
     path = rule.rule
     for name in rule.arguments:
         path = path.replace(f"<{name}>", values[name])

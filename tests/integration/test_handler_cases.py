@@ -172,7 +172,7 @@ def test_minutes_can_be_confirmed_by_the_reporter(app, db_session, settings, wor
     assert kinds == ["minutes", "minutes_confirmed"]
 
 
-def test_newcomer_reads_an_old_case_only_after_a_grant(app, db_session, settings, world):
+def test_newcomer_reads_an_old_case_only_after_a_holder_approves(app, db_session, settings, world):
     submitted = new_report(db_session, settings)
     from portal.staff.accounts import create_user
     from support import HANDLER_PASSWORD
@@ -188,9 +188,16 @@ def test_newcomer_reads_an_old_case_only_after_a_grant(app, db_session, settings
     waiting = newcomer.get(f"/handler/case/{submitted.report_id}", headers=EN).get_data(as_text=True)
     assert "Waiting for access" in waiting and "Three systems" not in waiting
     assert "waiting for a colleague" in newcomer.get("/handler/", headers=EN).get_data(as_text=True)
-    login_as(app, db_session, world, "anna")  # a key holder signs in: the grant is fulfilled
+    anna = login_as(app, db_session, world, "anna")  # a key holder signs in: nothing happens by itself
+    assert db_session.scalar(select(func.count()).select_from(KeyGrant)) == 1
+    requests = anna.get("/handler/access-requests", headers=EN).get_data(as_text=True)
+    assert "Erik" in requests and "1 case you hold" in requests and "Access requests (1)" in requests
+    approved = anna.post_form("/handler/access-requests", {}, action=f"/handler/access-requests/{erik.id}/approve")
+    assert approved.status_code == 302
     assert db_session.scalar(select(func.count()).select_from(KeyGrant)) == 0
     assert "Three systems" in newcomer.get(f"/handler/case/{submitted.report_id}").get_data(as_text=True)
+    granted = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "case.key_granted")).one()
+    assert granted.actor_user_id == world["handlers"]["anna"].id and json.loads(granted.detail)["user_id"] == erik.id
 
 
 def test_handing_a_case_respects_exclusions(app, db_session, settings, world):
@@ -273,7 +280,8 @@ def test_a_made_up_attachment_id_is_not_written_to_the_audit_log(app, db_session
 
 def test_no_case_key_is_wrapped_for_an_account_nobody_has_signed_in_to(app, db_session, settings, world):
     """Until a handler's first sign-in their key pair is the one made with the
-    password the account's creator chose: reports and grants wait for it."""
+    password the account's creator chose: reports and grants wait for it,
+    and after it, for the anchor's signature and a holder's approval."""
     from portal.staff.accounts import create_user
     from portal.models import ReportKey
     from support import HANDLER_PASSWORD
@@ -290,10 +298,15 @@ def test_no_case_key_is_wrapped_for_an_account_nobody_has_signed_in_to(app, db_s
     html = anna.get(f"/handler/case/{submitted.report_id}", headers=EN).get_data(as_text=True)
     assert f'value="{erik.id}"' not in html  # not offered for handing either
     assert _post_case(anna, submitted.report_id, "grant", {"user_id": erik.id}).status_code == 400
+    refused = anna.post_form("/handler/access-requests", {}, action=f"/handler/access-requests/{erik.id}/approve")
+    assert refused.status_code == 302
+    assert db_session.get(ReportKey, (submitted.report_id, erik.id)) is None  # approving cannot either
 
     world["handlers"]["erik"] = erik
-    world["secrets"]["erik"] = enrol_totp(db_session, settings, erik)  # erik has signed in
-    login_as(app, db_session, world, "anna")
+    world["secrets"]["erik"] = enrol_totp(db_session, settings, erik)  # signed in, key confirmed by the anchor
+    anna = login_as(app, db_session, world, "anna")
+    assert anna.post_form("/handler/access-requests", {},
+                          action=f"/handler/access-requests/{erik.id}/approve").status_code == 302
     db_session.expire_all()
     assert db_session.get(ReportKey, (submitted.report_id, erik.id)) is not None
     assert "Three systems" in login_as(app, db_session, world, "erik").get(

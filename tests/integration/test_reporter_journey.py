@@ -377,11 +377,15 @@ def _times_in_database(db_session):
 
 def test_nothing_a_reporter_does_stores_an_exact_time(client, seeded, db_session, settings):
     """Whatever rows a reporter's actions write or change (report, answers,
-    keys, grants for handlers who never signed in, messages, attachments,
+    keys, grants for handlers whose key is not confirmed yet, messages, attachments,
     sessions, audit), no time of day may be stored: only dates."""
-    from support import enrol_totp
+    from sqlalchemy import delete
 
-    enrol_totp(db_session, settings, seeded["handlers"]["carin"])  # david has not signed in: he gets a grant
+    from portal.models import RecipientStatement
+
+    # The anchor has not confirmed david's key: he gets a grant, not a key.
+    db_session.execute(delete(RecipientStatement).where(RecipientStatement.user_id == seeded["handlers"]["david"].id))
+    db_session.commit()
     before = _times_in_database(db_session)
     submit(client, "misconduct", MISCONDUCT, files=[(io.BytesIO(b"ledger"), "ledger.txt")])
     client.post_form("/follow-up", {"receipt": receipt_from(client)})

@@ -29,7 +29,7 @@ from portal.attachments.store import AttachmentRejected, iter_attachment, store_
 from portal.domain.taxonomy import AUTHOR_REPORTER, OBSTACLE
 from portal.models import Attachment, AttachmentChunk, Channel, Membership, RoutingRule
 from portal.web.upload_spool import EncryptedSpool, TillitRequest
-from support import open_report
+from support import anchor_user, make_own_keys, open_report
 
 MIB = 1024 * 1024
 CHUNKS = AttachmentChunk.__table__
@@ -48,6 +48,9 @@ def new_report(session, settings) -> str:
                           password="a long handler passphrase", roles={"handler"}).user
     session.add(Membership(channel_id=channel.id, user_id=handler.id))
     session.add(RoutingRule(track=OBSTACLE, channel_id=channel.id))
+    session.flush()
+    make_own_keys(session, settings, handler, "a long handler passphrase")
+    anchor_user(session, settings, handler)
     submitted = submission.submit(session, settings, submission.NewReport(
         track=OBSTACLE, category="reporting_burden", answers={"today": "Three systems, one form."}))
     session.commit()

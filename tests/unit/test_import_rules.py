@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTAL = ROOT / "portal"
-SERVICES = ("reports", "attachments", "staff", "organisation")
+SERVICES = ("reports", "attachments", "staff", "organisation", "trust")
 WEB_ONLY = ("flask", "werkzeug", "flask_wtf", "wtforms", "portal.web", "portal.blueprints", "portal.cli")
 SEALING = "portal.reports.sealing"
 SEALED_CALLS = {"encrypt_field", "decrypt_field"}

@@ -16,6 +16,7 @@ GOOD = {
     "PORTAL_ARGON2_MEMORY_KIB": "65536",
     "PORTAL_ARGON2_ITERATIONS": "3",
     "PORTAL_COOKIE_SECURE": "1",
+    "PORTAL_ANCHOR_PUBLIC_KEYS": secrets.token_hex(32),
 }
 
 
@@ -46,6 +47,11 @@ def test_safe_production_settings_start(tmp_path):
     ({"PORTAL_ARGON2_MEMORY_KIB": "8", "PORTAL_ARGON2_ITERATIONS": "1"}, "PORTAL_ARGON2"),
     ({"PORTAL_ARGON2_ITERATIONS": "1"}, "PORTAL_ARGON2"),
     ({"PORTAL_COOKIE_SECURE": "0"}, "PORTAL_COOKIE_SECURE"),
+    ({"PORTAL_ANCHOR_PUBLIC_KEYS": None}, "PORTAL_ANCHOR_PUBLIC_KEYS"),
+    ({"PORTAL_ANCHOR_PUBLIC_KEYS": "not-hex"}, "PORTAL_ANCHOR_PUBLIC_KEYS"),
+    ({"PORTAL_ANCHOR_PUBLIC_KEYS": "abcd"}, "PORTAL_ANCHOR_PUBLIC_KEYS"),
+    ({"PORTAL_ANCHOR_PUBLIC_KEYS": None, "PORTAL_ANCHOR_KEYS_FILE": "/nonexistent/anchor.pub"},
+     "PORTAL_ANCHOR_KEYS_FILE"),
 ])
 def test_unsafe_production_settings_refuse_to_start(tmp_path, changes, named):
     result = start(tmp_path, **changes)
@@ -66,3 +72,21 @@ def test_development_generates_secrets_once_under_instance(tmp_path, monkeypatch
     assert first.pepper == second.pepper and len(first.pepper) == 32
     assert (tmp_path / "pepper").stat().st_mode & 0o077 == 0
     assert first.database_url == f"sqlite:///{tmp_path / 'tillit.sqlite3'}"
+    # An anchor of its own, made once; its private key stays under instance/.
+    assert first.anchor_public_keys == second.anchor_public_keys and len(first.anchor_public_keys) == 1
+    assert (tmp_path / "anchor.key").stat().st_mode & 0o077 == 0
+
+
+def test_anchor_keys_come_from_a_file_too(tmp_path, monkeypatch):
+    from config import load_settings
+
+    keys = [secrets.token_bytes(32), secrets.token_bytes(32)]
+    path = tmp_path / "anchor.pub"
+    path.write_text("# the organisation's anchor keys\n" + "\n".join(k.hex() for k in keys) + "\n")
+    for key in list(os.environ):
+        if key.startswith("PORTAL_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("PORTAL_ANCHOR_KEYS_FILE", str(path))
+    assert load_settings().anchor_public_keys == tuple(keys)
+    assert not (tmp_path / "anchor.key").exists()

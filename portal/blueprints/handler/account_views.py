@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from ...domain.passwords import PasswordPolicyError
 from ...staff import sign_in
+from ...trust import statements
 from ...web import current_settings, db
 from ...web.forms import password_policy_message
 from ...web.rate_limits import LOGIN_LIMIT, limiter
@@ -33,4 +34,5 @@ def account():
     for field in (form.current_password, form.new_password, form.new_password_again):
         field.data = ""
     status = 400 if request.method == "POST" else 200
-    return render_template("handler/account.html", form=form), status
+    key = statements.key_status(db.session(), current_settings(), g.staff.user)
+    return render_template("handler/account.html", form=form, key=key), status

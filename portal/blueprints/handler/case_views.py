@@ -38,7 +38,7 @@ def _case_page(report_id: str, status: int = 200, **forms):
     if opened is None:
         report = access.visible_report(db.session(), g.staff.user, report_id)
         return render_template("handler/waiting.html", report=report), 200
-    case = reading.handler_case(db.session(), g.staff.user, opened)
+    case = reading.handler_case(db.session(), current_settings(), g.staff.user, opened)
     close_form = forms.get("close_form") or CloseForm(formdata=None)
     grant_form = forms.get("grant_form") or GrantForm(formdata=None)
     grant_form.user_id.choices = [(u.id, u.display_name) for u in case.colleagues]
@@ -129,11 +129,12 @@ def grant(report_id):
     form = GrantForm()
     if opened is None:
         return _case_page(report_id, 400)
-    form.user_id.choices = [(u.id, u.display_name) for u in grants.colleagues_without_key(db.session(), opened.report)]
+    form.user_id.choices = [(u.id, u.display_name)
+                            for u in grants.colleagues_without_key(db.session(), current_settings(), opened.report)]
     if not form.validate():
         return _case_page(report_id, 400, grant_form=form)
     try:
-        grants.give_access(db.session(), opened.report, g.staff.user, opened.dek,
+        grants.give_access(db.session(), current_settings(), opened.report, g.staff.user, opened.dek,
                            db.session().get(User, form.user_id.data))
     except grants.GrantRefused:
         abort(403)
@@ -171,7 +172,7 @@ def export(report_id):
             form.password.errors.append(_("Type your password to confirm the export."))
             return _case_page(report_id, 400, export_form=form)
         sealed_session.mark_reauthenticated(sealed_session.HANDLER)
-    case, data = case_export.export_case(db.session(), g.staff.user, opened, fmt=form.format.data,
+    case, data = case_export.export_case(db.session(), current_settings(), g.staff.user, opened, fmt=form.format.data,
                                          secrecy_mark=form.secrecy_mark.data or "", exported_on=today())
     if form.format.data == "json":
         return current_app.response_class(case_export.to_json(data), mimetype="application/json", headers={

@@ -12,7 +12,8 @@ from config import Settings
 
 from ...domain import routing
 from ...domain.taxonomy import CATEGORIES, OBSTACLE
-from ...organisation.channels import active_units, channel_handlers, route
+from ...organisation.channels import active_units, route
+from ...reports.recipients import Recipients, channel_recipients
 from ...reports.submission import NewReport
 from ...web import labels
 from ...web.forms import options
@@ -21,7 +22,7 @@ from ...web.forms import options
 @dataclass
 class FormView:
     channel_id: str
-    handlers: list
+    recipients: Recipients
     max_upload_mib: int
     max_attachments: int
     allowed_types: tuple[str, ...]
@@ -38,18 +39,19 @@ def prepare_chooser(form, track: str) -> None:
 
 
 def prepare_form(db: Session, settings: Settings, form, track: str) -> FormView:
-    """routing.NoRouteError when no rule sends this kind of report anywhere."""
+    """routing.NoRouteError when no rule sends this kind of report anywhere,
+    or nobody in the channel could read it (NoReaderError)."""
     form.category.choices = category_choices(track)
     if hasattr(form, "unit"):
         form.unit.choices = options(((u.id, u.name) for u in active_units(db)), blank=True)
     category = form.category.data if form.category.data in CATEGORIES[track] else CATEGORIES[track][0]
     chain_level = getattr(form, "chain_level", None)
     channel_id = route(db, track, category, chain_level.data if chain_level else None)
-    handlers = channel_handlers(db, channel_id)
-    form.exclude.choices = options((h.id, h.display_name) for h in handlers)
+    recipients = channel_recipients(db, settings, channel_id)
+    form.exclude.choices = options((h.id, h.display_name) for h in recipients.handlers)
     if not form.channel_shown.data:
         form.channel_shown.data = channel_id
-    return FormView(channel_id, handlers, settings.max_upload_mib, settings.max_attachments,
+    return FormView(channel_id, recipients, settings.max_upload_mib, settings.max_attachments,
                     settings.allowed_upload_types)
 
 
@@ -62,7 +64,7 @@ def check_channel(form, view: FormView) -> bool:
                                      "Check the list of handlers again."))
         return False
     try:
-        routing.recipients_after_exclusion([h.id for h in view.handlers], set(form.exclude.data or []))
+        view.recipients.check(set(form.exclude.data or []))
     except routing.ExclusionError:
         form.exclude.errors.append(_("At least one handler must remain to read your report."))
         return False

@@ -1,0 +1,84 @@
+"""The trust anchor from the command line: making the anchor key, listing
+who waits for its signature, and signing their keys with it. The anchor's
+private key lives offline; the portal only knows its public key."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+
+import click
+
+from crypto import anchor
+
+from ..models.base import today
+from ..trust import statements
+from ..web import current_settings, db
+from . import portal_cli
+
+
+@portal_cli.command("anchor-keygen")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="New file for the anchor's private key (kept offline afterwards).")
+def anchor_keygen_command(out_path: str) -> None:
+    """Create the trust anchor: the private key to a new file, the public key to configure."""
+    private_key, public_key = anchor.generate_anchor_key()
+    try:
+        fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        click.echo(f"{out_path} exists; not overwritten.", err=True)
+        sys.exit(1)
+    with os.fdopen(fd, "w") as out:
+        out.write(private_key.hex() + "\n")
+    click.echo(f"Anchor private key written to {out_path}: keep it offline; it decides whose keys receive reports.")
+    click.echo("Set this in the portal's environment (several, comma-separated, while rotating):")
+    click.echo(f"  PORTAL_ANCHOR_PUBLIC_KEYS={public_key.hex()}")
+
+
+@portal_cli.command("recipients")
+def recipients_command() -> None:
+    """List the channel members whose key the anchor has not signed (yet)."""
+    waiting = statements.waiting(db.session(), current_settings())
+    if not waiting:
+        click.echo("Every handler's key is signed for each of their channels.")
+        return
+    for entry in waiting:
+        state = "ready to sign" if entry.ready else "waits for the handler's first sign-in"
+        click.echo(f"  {entry.user.username:<16} {entry.channel.name:<40} {entry.fingerprint}  {state}")
+
+
+@portal_cli.command("sign-recipients")
+@click.option("--anchor-key-file", required=True, type=click.File("r"),
+              help="The anchor's private key (hex), '-' for standard input.")
+@click.option("--until", "not_after", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day the signatures are valid (default: until the anchor key is replaced).")
+@click.option("--yes", is_flag=True, help="Sign every key that is ready without asking.")
+def sign_recipients_command(anchor_key_file, not_after, yes: bool) -> None:
+    """Sign, with the anchor key, the keys handlers hold now, after comparing fingerprints."""
+    settings = current_settings()
+    try:
+        private_key = bytes.fromhex(anchor_key_file.read().strip())
+        public_key = anchor.public_key_for(private_key)
+    except ValueError:
+        click.echo("That is not an anchor private key (64 hexadecimal digits).", err=True)
+        sys.exit(1)
+    if public_key not in settings.anchor_public_keys:
+        click.echo("This anchor key is not pinned in PORTAL_ANCHOR_PUBLIC_KEYS; its signatures would count for "
+                   "nothing.", err=True)
+        sys.exit(1)
+    until = not_after.date() if isinstance(not_after, dt.datetime) else None
+    signed = skipped = 0
+    with db.unit_of_work() as session:
+        for entry in statements.waiting(session, settings):
+            if not entry.ready:
+                continue
+            question = (f"Sign {entry.user.display_name} ({entry.user.username}) for {entry.channel.name}, "
+                        f"key fingerprint {entry.fingerprint}? Compare it with the one the handler sees")
+            if not yes and not click.confirm(question, default=False):
+                skipped += 1
+                continue
+            statement = statements.statement_for(entry.user, entry.channel.id, not_before=today(), not_after=until)
+            statements.record(session, settings, entry.user, entry.channel, statement,
+                              anchor.sign_statement(private_key, statement))
+            signed += 1
+    click.echo(f"Signed: {signed}; not signed: {skipped}.")

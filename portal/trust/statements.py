@@ -1,0 +1,120 @@
+"""Recipient statements: a handler's key receives a channel's report keys only
+while a statement signed by a pinned anchor key says so, for exactly that
+account, channel, public key and key version. A row a database writer adds,
+or a key or membership they change, verifies against nothing and is ignored.
+
+Signing happens with the anchor's private key, offline, through the CLI
+(`portal sign-recipients`); this module verifies and lists what waits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from crypto import anchor
+
+from .. import audit
+from ..models import Channel, Membership, RecipientStatement, User
+from ..models.base import today
+
+
+class StatementRefused(ValueError):
+    """A signature that no pinned anchor key verifies, or for a key the account does not hold."""
+
+
+def statement_for(user: User, channel_id: str, *, not_before: dt.date,
+                  not_after: dt.date | None = None) -> anchor.RecipientStatement:
+    """What the anchor is asked to sign for `user`'s current key in `channel_id`."""
+    return anchor.RecipientStatement(user_id=user.id, channel_id=channel_id, public_key=bytes(user.public_key),
+                                     key_version=user.key_version, not_before=not_before, not_after=not_after)
+
+
+def _as_statement(row: RecipientStatement) -> anchor.RecipientStatement:
+    return anchor.RecipientStatement(user_id=row.user_id, channel_id=row.channel_id,
+                                     public_key=bytes(row.public_key), key_version=row.key_version,
+                                     not_before=row.not_before, not_after=row.not_after)
+
+
+def is_anchored(db: Session, settings: Settings, user: User, channel_id: str, *, on: dt.date | None = None) -> bool:
+    """Whether `user`'s current key may receive `channel_id`'s report keys.
+
+    Only an account whose key pair is its own (replaced at the first sign-in)
+    can be anchored: the creator's pair is one an admin could unwrap."""
+    if not (user.is_handler and user.active and user.holds_own_keys):
+        return False
+    rows = db.scalars(select(RecipientStatement).where(
+        RecipientStatement.user_id == user.id, RecipientStatement.channel_id == channel_id,
+        RecipientStatement.key_version == user.key_version))
+    day = on or today()
+    return any(bytes(row.public_key) == bytes(user.public_key)
+               and anchor.verify_statement(settings.anchor_public_keys, _as_statement(row), row.signature, on=day)
+               for row in rows)
+
+
+def anchored(db: Session, settings: Settings, users: list[User], channel_id: str) -> list[User]:
+    return [user for user in users if is_anchored(db, settings, user, channel_id)]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A channel member whose current key no valid statement covers yet."""
+
+    user: User
+    channel: Channel
+    fingerprint: str
+    ready: bool  # the key pair is the handler's own: it can be signed now
+
+
+def waiting(db: Session, settings: Settings) -> list[Waiting]:
+    """Every active handler's membership that no valid statement covers."""
+    rows = db.execute(select(User, Channel).join(Membership, Membership.user_id == User.id)
+                      .join(Channel, Channel.id == Membership.channel_id)
+                      .where(User.is_handler, User.active)
+                      .order_by(Channel.name, User.display_name, User.id)).all()
+    return [Waiting(user, channel, anchor.fingerprint(bytes(user.public_key)), user.holds_own_keys)
+            for user, channel in rows if not is_anchored(db, settings, user, channel.id)]
+
+
+def record(db: Session, settings: Settings, user: User, channel: Channel, statement: anchor.RecipientStatement,
+           signature: bytes) -> RecipientStatement:
+    """Store a signed statement, after checking it verifies and names the key the account holds now."""
+    if statement != statement_for(user, channel.id, not_before=statement.not_before,
+                                  not_after=statement.not_after) or not user.holds_own_keys:
+        raise StatementRefused("the statement is not for the account's current key")
+    if not anchor.verify_statement(settings.anchor_public_keys, statement, signature, on=statement.not_before):
+        raise StatementRefused("no pinned anchor key verifies the signature")
+    row = db.scalar(select(RecipientStatement).where(
+        RecipientStatement.user_id == user.id, RecipientStatement.channel_id == channel.id,
+        RecipientStatement.key_version == user.key_version))
+    if row is None:
+        row = RecipientStatement(user_id=user.id, channel_id=channel.id, key_version=user.key_version)
+        db.add(row)
+    row.public_key, row.not_before, row.not_after = statement.public_key, statement.not_before, statement.not_after
+    row.signature = signature
+    db.flush()
+    audit.record(db, "trust.recipient_signed", target_type="user", target_id=user.id, channel_id=channel.id,
+                 key_version=user.key_version, fingerprint=anchor.fingerprint(statement.public_key))
+    return row
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """What a handler sees of their own key: its fingerprint, to compare with
+    the one the anchor holder is shown, and in which channels it is trusted."""
+
+    fingerprint: str
+    own: bool  # the key pair is the handler's own (after the first sign-in)
+    trusted_in: list[Channel]
+    waiting_in: list[Channel]
+
+
+def key_status(db: Session, settings: Settings, user: User) -> KeyStatus:
+    channels = list(db.scalars(select(Channel).join(Membership, Membership.channel_id == Channel.id)
+                               .where(Membership.user_id == user.id).order_by(Channel.name)))
+    trusted = [c for c in channels if is_anchored(db, settings, user, c.id)]
+    return KeyStatus(anchor.fingerprint(bytes(user.public_key)), user.holds_own_keys, trusted,
+                     [c for c in channels if c not in trusted])
