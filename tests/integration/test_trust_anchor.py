@@ -1,0 +1,216 @@
+"""The two attacks an independent review showed, performed again: a database
+writer who inserts a reader, and an operator who creates an account and adds
+it to a channel. Neither may yield a single readable case: report keys reach
+only keys the pinned anchor signed, and existing cases only with a key
+holder's consent, never for a handler the reporter excluded."""
+import json
+import secrets
+
+import pytest
+from sqlalchemy import func, select, text
+
+from crypto import DecryptionError, anchor, envelope, keys
+from portal.models import AuditEvent, KeyGrant, Report, ReportKey, User
+from portal.models.base import today
+from portal.reports import grants
+from support import (
+    HANDLER_PASSWORD,
+    TEST_ANCHOR_PRIVATE,
+    FormClient,
+    enrol_totp,
+    new_report,
+    seed_channels,
+    staff_login,
+)
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def world(app, db_session, settings):
+    seeded = seed_channels(db_session, settings)
+    seeded["secrets"] = {name: enrol_totp(db_session, settings, user) for name, user in seeded["handlers"].items()}
+    return seeded
+
+
+def signed_in(app, db_session, world, name):
+    client = FormClient(app.test_client())
+    assert staff_login(client, db_session, world["handlers"][name], world["secrets"][name]).status_code == 302
+    return client
+
+
+def opens_anything(db_session, user_id, private_key) -> list[str]:
+    """Every report whose stored key `private_key` unwraps for `user_id` (at any key version)."""
+    opened = []
+    for row in db_session.scalars(select(ReportKey)):
+        for version in range(0, 5):
+            try:
+                envelope.unwrap_for_recipient(row.wrapped, private_key, report_id=row.report_id,
+                                              recipient_id=user_id, key_version=version)
+            except DecryptionError:
+                continue
+            opened.append(row.report_id)
+    return opened
+
+
+def test_a_reader_inserted_into_the_database_gets_nothing(app, db_session, settings, world):
+    old = new_report(db_session, settings)
+    private_key, public_key = keys.generate_keypair()
+    rogue_anchor, _ = anchor.generate_anchor_key()  # the writer's own "anchor": not pinned
+    channel_id = world["improvement"].id
+    with db_session.bind.begin() as sql:  # straight into the tables, as a database writer would
+        sql.execute(text(
+            "INSERT INTO users (id, username, display_name, language, is_handler, is_admin, is_viewer, active, "
+            "login_salt, login_verifier, public_key, wrapped_private_key, recovery_wrapped_private_key, "
+            "key_version, failed_logins, password_changed_at, created_at) VALUES (:id, 'mallory', 'Mallory', 'sv', "
+            ":t, :f, :f, :t, :junk, :junk, :pk, :junk, :junk, 2, 0, :now, :now)"),
+            {"id": "mallory-id", "t": True, "f": False, "junk": secrets.token_bytes(32), "pk": public_key,
+             "now": "2026-12-01 10:00:00"})
+        sql.execute(text("INSERT INTO memberships (channel_id, user_id, added_at) VALUES (:c, 'mallory-id', :now)"),
+                    {"c": channel_id, "now": "2026-12-01 10:00:00"})
+        sql.execute(text("INSERT INTO key_grants (report_id, user_id, requested_at) VALUES (:r, 'mallory-id', :now)"),
+                    {"r": old.report_id, "now": "2026-12-01 00:00:00"})
+        forged = anchor.RecipientStatement("mallory-id", channel_id, public_key, 2, today())
+        sql.execute(text(
+            "INSERT INTO recipient_statements (id, user_id, channel_id, public_key, key_version, not_before, "
+            "signature, signed_at) VALUES ('forged', 'mallory-id', :c, :pk, 2, :day, :sig, :now)"),
+            {"c": channel_id, "pk": public_key, "day": today(), "now": "2026-12-01 10:00:00",
+             "sig": anchor.sign_statement(rogue_anchor, forged)})
+    db_session.expire_all()
+
+    # A real handler signs in, looks at the requests and even tries to approve.
+    anna = signed_in(app, db_session, world, "anna")
+    page = anna.get("/handler/access-requests", headers=EN).get_data(as_text=True)
+    assert "Mallory" in page and "not yet confirmed by the organisation" in page
+    anna.post_form("/handler/access-requests", {}, action="/handler/access-requests/mallory-id/approve")
+    # A new report to the same channel, and an escrow batch.
+    new = new_report(db_session, settings)
+    granted, _left = grants.fulfil_with_escrow(db_session, settings, secrets.token_bytes(32))
+    db_session.commit()
+
+    db_session.expire_all()
+    assert granted == 0
+    assert db_session.get(ReportKey, (old.report_id, "mallory-id")) is None
+    assert db_session.get(ReportKey, (new.report_id, "mallory-id")) is None
+    assert opens_anything(db_session, "mallory-id", private_key) == []
+    # Control: the same search finds what a real handler holds.
+    anna_key = keys.unlock_with_password(
+        HANDLER_PASSWORD, user_id=world["handlers"]["anna"].id, salt=world["handlers"]["anna"].login_salt,
+        verifier=world["handlers"]["anna"].login_verifier,
+        wrapped_private_key=world["handlers"]["anna"].wrapped_private_key,
+        pepper=settings.pepper, params=settings.argon2)
+    assert set(opens_anything(db_session, world["handlers"]["anna"].id, anna_key)) == {old.report_id, new.report_id}
+
+
+def test_an_operators_new_account_reads_nothing_until_the_anchor_and_a_holder_agree(app, db_session, settings,
+                                                                                     world, tmp_path):
+    old = new_report(db_session, settings)
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["portal", "create-user", "--username", "erik", "--name", "Erik",
+                               "--role", "handler", "--password-stdin"], input=HANDLER_PASSWORD + "\n")
+    assert made.exit_code == 0, made.output
+    added = runner.invoke(args=["portal", "add-member", "--username", "erik", "--channel", "Improvement"])
+    assert added.exit_code == 0, added.output
+    db_session.expire_all()
+    erik = db_session.scalar(select(User).where(User.username == "erik"))
+
+    signed_in(app, db_session, world, "anna")  # a colleague merely signs in: nothing moves
+    assert db_session.get(ReportKey, (old.report_id, erik.id)) is None
+
+    # Erik's first sign-in gives him a key pair of his own; the anchor has not signed it.
+    world["handlers"]["erik"] = erik
+    world["secrets"]["erik"] = enrol_totp(db_session, settings, erik, anchored=False)
+    before = new_report(db_session, settings)
+    assert db_session.get(ReportKey, (before.report_id, erik.id)) is None
+    listed = runner.invoke(args=["portal", "recipients"])
+    assert "erik" in listed.output and anchor.fingerprint(bytes(erik.public_key)) in listed.output
+
+    # Only a pinned anchor key can sign; then new reports reach him.
+    unpinned = tmp_path / "other.key"
+    unpinned.write_text(anchor.generate_anchor_key()[0].hex())
+    wrong = runner.invoke(args=["portal", "sign-recipients", "--anchor-key-file", str(unpinned), "--yes"])
+    assert wrong.exit_code == 1 and "not pinned" in wrong.output
+    key_file = tmp_path / "anchor.key"
+    key_file.write_text(TEST_ANCHOR_PRIVATE.hex())
+    asked = runner.invoke(args=["portal", "sign-recipients", "--anchor-key-file", str(key_file)], input="y\n")
+    assert asked.exit_code == 0, asked.output
+    assert anchor.fingerprint(bytes(erik.public_key)) in asked.output and "Signed: 1" in asked.output
+    db_session.expire_all()
+    after = new_report(db_session, settings)
+    assert db_session.get(ReportKey, (after.report_id, erik.id)) is not None
+    # The existing cases still wait for a holder's consent.
+    assert db_session.get(ReportKey, (old.report_id, erik.id)) is None
+    anna = signed_in(app, db_session, world, "anna")
+    page = anna.get("/handler/access-requests", headers=EN).get_data(as_text=True)
+    assert "Erik" in page and "an administrator, from the command line" in page
+    anna.post_form("/handler/access-requests", {}, action=f"/handler/access-requests/{erik.id}/approve")
+    db_session.expire_all()
+    assert db_session.get(ReportKey, (old.report_id, erik.id)) is not None
+    granted = [json.loads(e.detail) | {"actor": e.actor_user_id} for e in db_session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "case.key_granted"))]
+    assert {(g["actor"], g["user_id"]) for g in granted} == {(world["handlers"]["anna"].id, erik.id)}
+
+
+def test_the_audit_names_who_asked_who_approved_and_who_received(app, db_session, settings, world):
+    from portal.staff.accounts import create_user
+
+    old = new_report(db_session, settings)
+    admin = create_user(db_session, settings, username="ada", display_name="Ada Admin", password=HANDLER_PASSWORD,
+                        roles={"admin"}).user
+    erik = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
+                       roles={"handler"}).user
+    grants.add_member(db_session, world["improvement"], erik, actor_user_id=admin.id)
+    db_session.commit()
+    enrol_totp(db_session, settings, erik)
+    anna = signed_in(app, db_session, world, "anna")
+    assert "Ada Admin" in anna.get("/handler/access-requests", headers=EN).get_data(as_text=True)
+    anna.post_form("/handler/access-requests", {}, action=f"/handler/access-requests/{erik.id}/approve")
+    event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "case.key_granted",
+                                                        AuditEvent.target_id == old.report_id)).one()
+    assert event.actor_user_id == world["handlers"]["anna"].id
+    assert json.loads(event.detail) == {"user_id": erik.id, "requested_by": admin.id}
+
+
+def test_not_now_leaves_the_colleague_waiting_for_others(app, db_session, settings, world):
+    from portal.staff.accounts import create_user
+
+    old = new_report(db_session, settings)
+    erik = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
+                       roles={"handler"}).user
+    grants.add_member(db_session, world["improvement"], erik)
+    db_session.commit()
+    enrol_totp(db_session, settings, erik)
+    anna = signed_in(app, db_session, world, "anna")
+    anna.post_form("/handler/access-requests", {}, action=f"/handler/access-requests/{erik.id}/refuse")
+    assert "Nobody is waiting" in anna.get("/handler/access-requests", headers=EN).get_data(as_text=True)
+    assert db_session.get(ReportKey, (old.report_id, erik.id)) is None
+    bjorn = signed_in(app, db_session, world, "bjorn")  # another holder is still asked
+    assert "Erik" in bjorn.get("/handler/access-requests", headers=EN).get_data(as_text=True)
+
+
+def test_an_excluded_handler_never_receives_the_key_whoever_approves(app, db_session, settings, world):
+    bjorn = world["handlers"]["bjorn"]
+    excluded = new_report(db_session, settings, exclude=[bjorn.id])
+    assert db_session.get(KeyGrant, (excluded.report_id, bjorn.id)) is None
+    # A database writer queues the grant anyway.
+    db_session.add(KeyGrant(report_id=excluded.report_id, user_id=bjorn.id))
+    db_session.commit()
+    anna = signed_in(app, db_session, world, "anna")
+    anna.post_form("/handler/access-requests", {}, action=f"/handler/access-requests/{bjorn.id}/approve")
+    assert anna.post_form(f"/handler/case/{excluded.report_id}", {"user_id": bjorn.id},
+                          action=f"/handler/case/{excluded.report_id}/grant").status_code == 400
+    db_session.add(KeyGrant(report_id=excluded.report_id, user_id=bjorn.id))
+    db_session.commit()
+    grants.fulfil_with_escrow(db_session, settings, secrets.token_bytes(32))
+    db_session.commit()
+    db_session.expire_all()
+    assert db_session.get(ReportKey, (excluded.report_id, bjorn.id)) is None
+    assert db_session.scalar(select(func.count()).select_from(KeyGrant)) == 0  # the grants went
+
+
+def test_a_channel_nobody_trusted_can_read_takes_no_report(client, db_session, settings):
+    seeded = seed_channels(db_session, settings, ready=False)
+    assert seeded
+    page = client.get("/report/obstacle?category=it_systems&chain_level=management", headers=EN)
+    assert page.status_code == 503 and "cannot be received right now" in page.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(Report)) == 0
