@@ -55,6 +55,7 @@ class ReporterCase:
     events: list
     messages: list
     report_files: list = field(default_factory=list)
+    readers: list = field(default_factory=list)  # display names of those who hold the key
 
 
 def reporter_case(db: Session, case: OpenCase) -> ReporterCase:
@@ -62,7 +63,8 @@ def reporter_case(db: Session, case: OpenCase) -> ReporterCase:
     files = files_by_message(db, report, dek)
     return ReporterCase(report=report, answers=answers(report, dek), events=list(report.events),
                         messages=dialogue.entries(db, report, dek, files, side=dialogue.REPORTER_SIDE),
-                        report_files=files.get(None, []))
+                        report_files=files.get(None, []),
+                        readers=[user.display_name for user in grants.key_holders(db, report)])
 
 
 # --- the handler's page ---------------------------------------------------------------

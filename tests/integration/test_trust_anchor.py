@@ -214,3 +214,27 @@ def test_a_channel_nobody_trusted_can_read_takes_no_report(client, db_session, s
     page = client.get("/report/obstacle?category=it_systems&chain_level=management", headers=EN)
     assert page.status_code == 503 and "cannot be received right now" in page.get_data(as_text=True)
     assert db_session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+def test_the_reporter_sees_who_holds_the_key_and_an_added_reader(app, db_session, settings, world):
+    from portal.staff.accounts import create_user
+
+    bjorn = world["handlers"]["bjorn"]
+    submitted = new_report(db_session, settings, exclude=[bjorn.id])
+    reporter = FormClient(app.test_client())
+    reporter.post_form("/follow-up", {"receipt": submitted.receipt})
+
+    def readers():
+        html = reporter.get("/follow-up/case", headers=EN).get_data(as_text=True)
+        return html.split('<ul class="readers">')[1].split("</ul>")[0]
+
+    assert "Anna" in readers() and "Bjorn" not in readers()
+    erik = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
+                       roles={"handler"}).user
+    grants.add_member(db_session, world["improvement"], erik)
+    db_session.commit()
+    enrol_totp(db_session, settings, erik)
+    assert "Erik" not in readers()
+    signed_in(app, db_session, world, "anna").post_form(
+        "/handler/access-requests", {}, action=f"/handler/access-requests/{erik.id}/approve")
+    assert "Erik" in readers()
