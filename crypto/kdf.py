@@ -28,6 +28,7 @@ LABEL_LOGIN_VERIFIER = "login-verifier"  # Argon2id(password) -> stored verifier
 LABEL_LOGIN_KEK = "login-kek"  # Argon2id(password) -> private-key KEK
 LABEL_RECOVERY_KEK = "recovery-kek"  # recovery key -> private-key KEK
 LABEL_TOTP_KEK = "totp-kek"  # handler private key -> KEK of the TOTP secret
+LABEL_CHAIN = "chain"  # DEK -> MAC key of one of a report's chains (dialogue, timeline)
 LABELS = frozenset(
     {
         LABEL_FIELD,
@@ -38,6 +39,7 @@ LABELS = frozenset(
         LABEL_LOGIN_KEK,
         LABEL_RECOVERY_KEK,
         LABEL_TOTP_KEK,
+        LABEL_CHAIN,
     }
 )
 

@@ -155,7 +155,7 @@ def seed_demo(session: Session, settings: Settings, echo) -> None:
         step_day = received
         for status in path:
             step_day = min(step_day + dt.timedelta(days=3), today())
-            workflow.transition(session, report, status, actor_user_id=handler.id, on=step_day,
+            workflow.transition(session, report, submitted.data_key, status, actor_user_id=handler.id, on=step_day,
                                 outcome=outcome if status == STATUS_CLOSED else None)
         if outcome == OUTCOME_REMOVED:
             report.hours_saved_per_year = 40

@@ -58,6 +58,15 @@ class Report(Base):
     reporter_wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     escrow_wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     key_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The dialogue and the timeline are hash chains authenticated under the
+    # report's key (reports/chains.py); each head is (length, MAC). sealed:
+    # 1 once the chains exist (at submission since they do; for an older
+    # report at a handler's first view), 0 for an older report not yet sealed.
+    sealed: Mapped[int] = mapped_column(Integer, default=1)
+    dialogue_count: Mapped[int | None] = mapped_column(Integer)
+    dialogue_head: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    timeline_count: Mapped[int | None] = mapped_column(Integer)
+    timeline_head: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
     answers: Mapped[list[Answer]] = relationship(back_populates="report", cascade="all, delete-orphan")
     messages: Mapped[list[Message]] = relationship(
@@ -121,6 +130,7 @@ class Message(Base):
     sent_on: Mapped[dt.date] = mapped_column(Date)
     read_by_handler: Mapped[bool] = mapped_column(Boolean, default=False)
     read_by_reporter: Mapped[bool] = mapped_column(Boolean, default=False)
+    chain_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # its link in the dialogue chain
 
     report: Mapped[Report] = relationship(back_populates="messages")
     __table_args__ = (UniqueConstraint("report_id", "seq", name="uq_messages_report_seq"),)
@@ -150,6 +160,7 @@ class StatusEvent(Base):
     outcome: Mapped[str | None] = mapped_column(String(24))
     occurred_on: Mapped[dt.date] = mapped_column(Date)
     actor_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    chain_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # its link in the timeline chain
 
     report: Mapped[Report] = relationship(back_populates="events")
     __table_args__ = (UniqueConstraint("report_id", "seq", name="uq_status_events_report_seq"),)

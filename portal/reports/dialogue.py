@@ -7,10 +7,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_babel import format_date, gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from crypto import DecryptionError
 
 from ..attachments import store
 from ..domain.taxonomy import (
@@ -23,7 +24,7 @@ from ..domain.taxonomy import (
 )
 from ..models import Message, Report, new_id
 from ..models.base import today
-from . import sealing
+from . import chains, sealing
 from .access import OpenCase
 
 REPORTER_SIDE = "reporter"
@@ -40,19 +41,22 @@ class Entry:
     files: list
     unread: bool
     author_user_id: str | None
+    verified: bool = True  # False: its text or its place in the dialogue was changed outside the portal
 
 
 def post_message(session: Session, report: Report, dek: bytes, *, author: str, body: str,
                  kind: str = KIND_MESSAGE, author_user_id: str | None = None,
                  sent_on: dt.date | None = None) -> Message:
-    seq = (session.scalar(select(func.max(Message.seq)).where(Message.report_id == report.id)) or 0) + 1
+    previous = session.scalar(select(Message).where(Message.report_id == report.id)
+                              .order_by(Message.seq.desc()).limit(1))
     message = Message(
-        id=new_id(), report_id=report.id, seq=seq, author=author, kind=kind,
+        id=new_id(), report_id=report.id, seq=(previous.seq if previous else 0) + 1, author=author, kind=kind,
         author_user_id=author_user_id, sent_on=sent_on or today(),
         read_by_reporter=author == AUTHOR_REPORTER,
         read_by_handler=author != AUTHOR_REPORTER,
     )
     message.body_ct = sealing.seal_message(dek, body, report_id=report.id, message_id=message.id)
+    chains.extend(report, dek, chains.DIALOGUE, message, previous)
     session.add(message)
     if author == AUTHOR_REPORTER:
         report.last_reporter_message_on = message.sent_on
@@ -60,20 +64,31 @@ def post_message(session: Session, report: Report, dek: bytes, *, author: str, b
     return message
 
 
-def read_message(report: Report, dek: bytes, message: Message) -> str:
-    return sealing.open_message(dek, message.body_ct, report_id=report.id, message_id=message.id)
+def read_message(report: Report, dek: bytes, message: Message) -> str | None:
+    """The text, or None if the ciphertext does not open here (altered, or moved from another case)."""
+    try:
+        return sealing.open_message(dek, message.body_ct, report_id=report.id, message_id=message.id)
+    except DecryptionError:
+        return None
 
 
-def entries(db: Session, report: Report, dek: bytes, files: dict, *, side: str) -> list[Entry]:
-    """The messages in order; marks what the other side wrote as read by `side`."""
+def messages_of(db: Session, report: Report) -> list[Message]:
+    return list(db.scalars(select(Message).where(Message.report_id == report.id).order_by(Message.seq)))
+
+
+def entries(db: Session, report: Report, dek: bytes, files: dict, messages: list[Message], check: chains.Check,
+            *, side: str) -> list[Entry]:
+    """The messages in order, each marked if its place in the chain does not
+    verify; marks what the other side wrote as read by `side`."""
     other = AUTHOR_HANDLER if side == REPORTER_SIDE else AUTHOR_REPORTER
     read_flag = "read_by_reporter" if side == REPORTER_SIDE else "read_by_handler"
     found = []
-    for message in db.scalars(select(Message).where(Message.report_id == report.id).order_by(Message.seq)):
+    for message in messages:
         unread = message.author == other and not getattr(message, read_flag)
+        body = read_message(report, dek, message)
         found.append(Entry(message.id, message.author == AUTHOR_HANDLER, message.kind, message.sent_on,
-                           read_message(report, dek, message), files.get(message.id, []), unread,
-                           message.author_user_id))
+                           body or "", files.get(message.id, []), unread, message.author_user_id,
+                           verified=body is not None and message.id not in check.broken))
         if unread:
             setattr(message, read_flag, True)
     return found

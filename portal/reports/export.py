@@ -45,7 +45,8 @@ def record(case: HandlerCase, *, secrecy_mark: str, exported_by: User, exported_
         "files": [f["filename"] for f in case.report_files],
         "timeline": [{"status": e.status, "outcome": e.outcome, "on": _day(e.occurred_on)} for e in case.events],
         "dialogue": [{"seq": i, "from": "handler" if m.from_handler else "reporter", "kind": m.kind,
-                      "on": _day(m.sent_on), "text": m.body, "files": [f["filename"] for f in m.files]}
+                      "on": _day(m.sent_on), "text": m.body, "files": [f["filename"] for f in m.files],
+                      "verified": m.verified}
                      for i, m in enumerate(case.messages, start=1)],
         "notes": [{"by": case.authors.get(n["author_user_id"], ""), "text": n["body"]} for n in case.notes],
     }

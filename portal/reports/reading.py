@@ -14,7 +14,7 @@ from ..attachments import store
 from ..domain.taxonomy import ANSWERS
 from ..models import Attachment, AuditEvent, Note, Report, User
 from .. import audit
-from . import dialogue, grants, sealing
+from . import chains, dialogue, grants, sealing
 from .access import OpenCase
 
 
@@ -22,11 +22,55 @@ class NoSuchAttachment(LookupError):
     """Not a complete attachment of this case."""
 
 
+def _opened_answers(report: Report, dek: bytes) -> tuple[list[tuple[str, str]], bool]:
+    """(answer code, text) in the order the forms ask them, and whether the
+    report was written with chains (its answers say so)."""
+    opened = {a.field: sealing.open_answer(dek, a.body_ct, report_id=report.id, answer_id=a.id, code=a.field)
+              for a in report.answers}
+    chained = any(was_chained for _text, was_chained in opened.values())
+    return [(code, opened[code][0]) for code in ANSWERS if code in opened], chained
+
+
 def answers(report: Report, dek: bytes) -> list[tuple[str, str]]:
     """(answer code, text) in the order the forms ask them."""
-    texts = {a.field: sealing.open_answer(dek, a.body_ct, report_id=report.id, answer_id=a.id, code=a.field)
-             for a in report.answers}
-    return [(code, texts[code]) for code in ANSWERS if code in texts]
+    return _opened_answers(report, dek)[0]
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The dialogue and the timeline, as they verify against their chains."""
+
+    messages: list
+    events: list
+    dialogue: chains.Check
+    timeline: chains.Check
+
+    @property
+    def intact(self) -> bool:
+        return self.dialogue.intact and self.timeline.intact
+
+    @property
+    def unsealed(self) -> bool:
+        return self.dialogue.unsealed or self.timeline.unsealed
+
+
+def _verified(db: Session, report: Report, dek: bytes, chained: bool) -> Verified:
+    messages, events = dialogue.messages_of(db, report), list(report.events)
+    return Verified(messages, events, chains.check(report, dek, chains.DIALOGUE, messages, chained=chained),
+                    chains.check(report, dek, chains.TIMELINE, events, chained=chained))
+
+
+def _seal_older_report(db: Session, report: Report, dek: bytes, verified: Verified) -> bool:
+    """Compute the chains of a report written before they existed, once. If
+    the audit log shows it was sealed before, its seals were stripped: it is
+    not sealed again (that would bless what was changed) and stays flagged."""
+    sealed_before = db.scalar(select(AuditEvent.seq).where(
+        AuditEvent.action == "case.view", AuditEvent.target_id == report.id,
+        AuditEvent.detail.like('%"sealed":true%')).limit(1))
+    if sealed_before is not None:
+        return False
+    chains.seal(report, dek, verified.messages, verified.events)
+    return True
 
 
 def files_by_message(db: Session, report: Report, dek: bytes) -> dict[str | None, list[dict]]:
@@ -56,15 +100,19 @@ class ReporterCase:
     messages: list
     report_files: list = field(default_factory=list)
     readers: list = field(default_factory=list)  # display names of those who hold the key
+    verified: Verified | None = None
 
 
 def reporter_case(db: Session, case: OpenCase) -> ReporterCase:
     report, dek = case.report, case.dek
     files = files_by_message(db, report, dek)
-    return ReporterCase(report=report, answers=answers(report, dek), events=list(report.events),
-                        messages=dialogue.entries(db, report, dek, files, side=dialogue.REPORTER_SIDE),
+    texts, chained = _opened_answers(report, dek)
+    verified = _verified(db, report, dek, chained)
+    return ReporterCase(report=report, answers=texts, events=verified.events,
+                        messages=dialogue.entries(db, report, dek, files, verified.messages, verified.dialogue,
+                                                  side=dialogue.REPORTER_SIDE),
                         report_files=files.get(None, []),
-                        readers=[user.display_name for user in grants.key_holders(db, report)])
+                        readers=[user.display_name for user in grants.key_holders(db, report)], verified=verified)
 
 
 # --- the handler's page ---------------------------------------------------------------
@@ -80,6 +128,7 @@ class HandlerCase:
     audit_trail: list
     colleagues: list
     authors: dict
+    verified: Verified | None = None
 
 
 def read_note(report: Report, dek: bytes, note: Note) -> str:
@@ -90,7 +139,15 @@ def handler_case(db: Session, settings: Settings, user: User, case: OpenCase) ->
     """Everything the handler's case page shows; reading it is audited."""
     report, dek = case.report, case.dek
     files = files_by_message(db, report, dek)
-    messages = dialogue.entries(db, report, dek, files, side=dialogue.HANDLER_SIDE)
+    texts, chained = _opened_answers(report, dek)
+    verified = _verified(db, report, dek, chained)
+    sealed_now = verified.unsealed and _seal_older_report(db, report, dek, verified)
+    if sealed_now:
+        verified = _verified(db, report, dek, chained)
+    elif verified.unsealed and not report.sealed:  # seals stripped: say so
+        verified = Verified(verified.messages, verified.events, chains.Check(cut=True), chains.Check(cut=True))
+    messages = dialogue.entries(db, report, dek, files, verified.messages, verified.dialogue,
+                                side=dialogue.HANDLER_SIDE)
     notes = [{"author_user_id": n.author_user_id, "created_at": n.created_at, "body": read_note(report, dek, n)}
              for n in db.scalars(select(Note).where(Note.report_id == report.id).order_by(Note.created_at))]
     trail = list(db.scalars(select(AuditEvent).where(AuditEvent.target_type == "report",
@@ -98,6 +155,7 @@ def handler_case(db: Session, settings: Settings, user: User, case: OpenCase) ->
     author_ids = {m.author_user_id for m in messages} | {n["author_user_id"] for n in notes} | \
         {e.actor_user_id for e in trail} | {e.actor_user_id for e in report.events}
     authors = {u.id: u.display_name for u in db.scalars(select(User).where(User.id.in_(author_ids - {None})))}
-    audit.record(db, "case.view", actor_user_id=user.id, target_type="report", target_id=report.id)
-    return HandlerCase(report, answers(report, dek), files.get(None, []), messages, notes,
-                       list(report.events), trail, grants.colleagues_without_key(db, settings, report), authors)
+    extra = {"sealed": True} if sealed_now else {}
+    audit.record(db, "case.view", actor_user_id=user.id, target_type="report", target_id=report.id, **extra)
+    return HandlerCase(report, texts, files.get(None, []), messages, notes, verified.events, trail,
+                       grants.colleagues_without_key(db, settings, report), authors, verified)

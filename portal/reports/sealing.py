@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Iterator
 from types import MappingProxyType
 
-from crypto import envelope
+from crypto import DecryptionError, envelope
 from crypto.stream import CHUNK_SIZE, SEALED_CHUNK_BYTES, StreamDecryptor, StreamEncryptor, decrypt_chunks
 
 from ..domain.taxonomy import (
@@ -44,10 +44,16 @@ ANSWER_LABELS = MappingProxyType({
     ANSWER_EVIDENCE: "answer:evidence",
     ANSWER_CONTACT: "answer:contact",
 })
+# Answers of reports whose dialogue and timeline are chained (reports/chains.py).
+# A report's answers carry one generation or the other, so whether a report
+# must have intact chains is told by ciphertexts nobody can rewrite without
+# its key, not by a column a database writer could flip.
+CHAINED_ANSWER_LABELS = MappingProxyType({code: f"answer2:{code}" for code in ANSWER_LABELS})
 MESSAGE_LABEL = "message"
 NOTE_LABEL = "note"
 ATTACHMENT_META_LABEL = "attachment-meta"
-FIELD_LABELS = (*ANSWER_LABELS.values(), MESSAGE_LABEL, NOTE_LABEL, ATTACHMENT_META_LABEL)
+FIELD_LABELS = (*ANSWER_LABELS.values(), *CHAINED_ANSWER_LABELS.values(), MESSAGE_LABEL, NOTE_LABEL,
+                ATTACHMENT_META_LABEL)
 
 
 def _seal(dek: bytes, text: str, report_id: str, row_id: str, label: str) -> bytes:
@@ -61,12 +67,16 @@ def _open(dek: bytes, blob: bytes, report_id: str, row_id: str, label: str) -> s
 # --- text fields ----------------------------------------------------------------
 
 def seal_answer(dek: bytes, text: str, *, report_id: str, answer_id: str, code: str) -> bytes:
-    return _seal(dek, text, report_id, answer_id, ANSWER_LABELS[code])
+    return _seal(dek, text, report_id, answer_id, CHAINED_ANSWER_LABELS[code])
 
 
-def open_answer(dek: bytes, blob: bytes, *, report_id: str, answer_id: str, code: str) -> str:
-    """DecryptionError if the blob was altered, moved, or stored under another answer."""
-    return _open(dek, blob, report_id, answer_id, ANSWER_LABELS[code])
+def open_answer(dek: bytes, blob: bytes, *, report_id: str, answer_id: str, code: str) -> tuple[str, bool]:
+    """(text, whether the report is chained). DecryptionError if the blob was
+    altered, moved, or stored under another answer."""
+    try:
+        return _open(dek, blob, report_id, answer_id, CHAINED_ANSWER_LABELS[code]), True
+    except DecryptionError:
+        return _open(dek, blob, report_id, answer_id, ANSWER_LABELS[code]), False
 
 
 def seal_message(dek: bytes, text: str, *, report_id: str, message_id: str) -> bytes:

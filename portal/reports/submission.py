@@ -21,7 +21,7 @@ from ..domain.taxonomy import STATUS_NEW
 from ..models import Answer, Exclusion, KeyGrant, Report, StatusEvent, new_id
 from ..models.base import today
 from ..organisation.channels import route
-from . import form_tokens, keys, sealing
+from . import chains, form_tokens, keys, sealing
 from .recipients import channel_recipients
 
 
@@ -93,6 +93,7 @@ def submit(session: Session, settings: Settings, new: NewReport, received_on: dt
         reporter_wrapped_key=reporter_key.wrapped,
         escrow_wrapped_key=keys.wrap_for_escrow(settings, dek, report_id=report_id),
         key_version=1,
+        sealed=1,
     )
     session.add(report)
     for code, text in new.answers.items():
@@ -108,7 +109,9 @@ def submit(session: Session, settings: Settings, new: NewReport, received_on: dt
         keys.grant_key(session, report, dek, user)
     for user_id in new.excluded_user_ids:
         session.add(Exclusion(report_id=report_id, user_id=user_id))
-    session.add(StatusEvent(report_id=report_id, seq=1, status=STATUS_NEW, occurred_on=received_on))
+    received = StatusEvent(id=new_id(), report_id=report_id, seq=1, status=STATUS_NEW, occurred_on=received_on)
+    chains.seal(report, dek, [], [received])  # an empty dialogue, a timeline of one
+    session.add(received)
     session.flush()  # the report row first: grants refer to it, and no relationship orders the two
     session.add_all(KeyGrant(report_id=report_id, user_id=user.id) for user in waiting)
     session.flush()

@@ -40,14 +40,15 @@ def add_note(db: Session, user: User, case: OpenCase, body: str) -> Note:
     return note
 
 
-def change_status(db: Session, user: User, report: Report, target: str) -> None:
+def change_status(db: Session, user: User, case: OpenCase, target: str) -> None:
     """Acknowledge, start work, or reopen a closed case (closing goes through `close`)."""
-    workflow.transition(db, report, target, actor_user_id=user.id)
+    workflow.transition(db, case.report, case.dek, target, actor_user_id=user.id)
 
 
-def close(db: Session, user: User, report: Report, outcome: str, *, hours_saved: int | None = None,
+def close(db: Session, user: User, case: OpenCase, outcome: str, *, hours_saved: int | None = None,
           summary_title: str = "", summary_body: str = "") -> PublishedSummary | None:
-    workflow.transition(db, report, STATUS_CLOSED, outcome=outcome, actor_user_id=user.id)
+    report = case.report
+    workflow.transition(db, report, case.dek, STATUS_CLOSED, outcome=outcome, actor_user_id=user.id)
     if report.track != OBSTACLE or outcome != OUTCOME_REMOVED:
         return None
     report.hours_saved_per_year = hours_saved

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
 from ..domain import cases
 from ..domain.taxonomy import STATUS_ACKNOWLEDGED, STATUS_CLOSED, STATUS_IN_PROGRESS
-from ..models import Report, StatusEvent
+from ..models import Report, StatusEvent, new_id
 from ..models.base import today
+from . import chains
 
 
-def transition(session: Session, report: Report, target: str, *, outcome: str | None = None,
+def transition(session: Session, report: Report, dek: bytes, target: str, *, outcome: str | None = None,
                actor_user_id: str | None = None, on: dt.date | None = None) -> StatusEvent:
+    """Change the status; the event is linked into the timeline chain under the report's key."""
     cases.check_transition(report.status, target, outcome)
     on = on or today()
     if target == STATUS_ACKNOWLEDGED:
@@ -28,9 +30,11 @@ def transition(session: Session, report: Report, target: str, *, outcome: str | 
         report.closed_on = None
         report.outcome = None
     report.status = target
-    seq = (session.scalar(select(func.max(StatusEvent.seq)).where(StatusEvent.report_id == report.id)) or 0) + 1
-    event = StatusEvent(report_id=report.id, seq=seq, status=target, outcome=outcome,
-                        occurred_on=on, actor_user_id=actor_user_id)
+    previous = session.scalar(select(StatusEvent).where(StatusEvent.report_id == report.id)
+                              .order_by(StatusEvent.seq.desc()).limit(1))
+    event = StatusEvent(id=new_id(), report_id=report.id, seq=(previous.seq if previous else 0) + 1, status=target,
+                        outcome=outcome, occurred_on=on, actor_user_id=actor_user_id)
+    chains.extend(report, dek, chains.TIMELINE, event, previous)
     session.add(event)
     audit.record(session, f"case.{target}", actor_user_id=actor_user_id, target_type="report",
                  target_id=report.id, outcome=outcome)

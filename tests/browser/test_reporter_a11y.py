@@ -75,7 +75,7 @@ def handler_acts(server, receipt):
         session = app.extensions["tillit.db"].sessionmaker()
         try:
             report, dek = open_report(session, app.config["TILLIT"], receipt)
-            workflow.transition(session, report, STATUS_ACKNOWLEDGED)
+            workflow.transition(session, report, dek, STATUS_ACKNOWLEDGED)
             dialogue.post_message(session, report, dek, author=AUTHOR_HANDLER,
                                   body="Thank you. Which systems are they?")
             dialogue.post_message(session, report, dek, author=AUTHOR_HANDLER, kind="minutes",

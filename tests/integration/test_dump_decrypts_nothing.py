@@ -8,6 +8,7 @@ from sqlalchemy import inspect, select, text
 
 from crypto import DecryptionError, ReceiptFormatError, envelope, keys, receipt, totp
 from crypto.session import open_session_secret
+from portal.reports import sealing
 from portal.models import Report, ReportKey, ServerSession, User
 from support import new_report, FormClient, enrol_totp, seed_channels, staff_login
 
@@ -63,8 +64,8 @@ def test_a_dump_with_secret_key_and_pepper_decrypts_nothing(app, db_session, set
     for report in reports:
         for dek in keys32:  # any value as the report key, against every answer and message
             for answer in report.answers:
-                assert _fails(lambda: envelope.decrypt_field(dek, answer.body_ct, report_id=report.id,
-                                                             row_id=answer.id, field=f"answer:{answer.field}"))
+                assert _fails(lambda: sealing.open_answer(dek, answer.body_ct, report_id=report.id,
+                                                          answer_id=answer.id, code=answer.field))
         for secret in blobs | {t.encode() for t in texts}:  # any value as the receipt secret
             assert _fails(lambda: receipt.unwrap_dek_for_reporter(
                 report.reporter_wrapped_key, secret, report_id=report.id, salt=report.receipt_salt,
@@ -106,6 +107,6 @@ def test_the_attack_harness_would_notice_a_leaked_key(app, db_session, settings)
     keys32 |= {bytes.fromhex(v) for v in _texts if len(v) == 64 and all(c in "0123456789abcdef" for c in v)}
     report = db_session.get(Report, submitted.report_id)
     answer = report.answers[0]
-    opened = [dek for dek in keys32 if not _fails(lambda: envelope.decrypt_field(
-        dek, answer.body_ct, report_id=report.id, row_id=answer.id, field=f"answer:{answer.field}"))]
+    opened = [dek for dek in keys32 if not _fails(lambda: sealing.open_answer(
+        dek, answer.body_ct, report_id=report.id, answer_id=answer.id, code=answer.field))]
     assert opened == [submitted.data_key]

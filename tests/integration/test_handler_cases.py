@@ -261,8 +261,8 @@ def test_feedback_overdue_three_months_after_acknowledgement(app, db_session, se
         submitted = submission.submit(db_session, settings, NewReport(track="obstacle", category="it_systems",
                                                                     answers={"today": "a", "change": "b"}),
                                     received_on=acknowledged - dt.timedelta(days=2))
-        workflow.transition(db_session, db_session.get(Report, submitted.report_id), "acknowledged",
-                            on=acknowledged)
+        workflow.transition(db_session, db_session.get(Report, submitted.report_id), submitted.data_key,
+                            "acknowledged", on=acknowledged)
         cases[name] = submitted.report_id
     db_session.commit()
     only = login_as(app, db_session, world, "anna").get("/handler/?overdue=1", headers=EN).get_data(as_text=True)

@@ -83,3 +83,39 @@ def test_the_handler_reads_an_old_case_answers_dialogue_notes_and_files(old_port
     contents = {client.get(link).get_data() for link in _downloads(html)}
     assert b"fixture text file\n" in contents
     assert any(body.startswith(b"\x89PNG") for body in contents)
+
+
+def _handler_client(app, known, username):
+    client = FormClient(app.test_client())
+    code = totp.code_for_step(bytes.fromhex(known["totp"][username]), totp.step_at(time.time()))
+    assert client.post_form("/handler/login", {"username": username, "password": known["handler_password"],
+                                               "code": code}).status_code == 302
+    return client
+
+
+def test_an_old_case_is_sealed_at_a_handlers_first_view_and_never_again(old_portal):
+    from sqlalchemy import select
+
+    from portal.models import Message, Report
+
+    app, known = old_portal
+    report = known["reports"]["obstacle"]
+    warning = "Parts of this case were changed outside the portal"
+    handler = _handler_client(app, known, report["handler"])
+    assert warning not in handler.get(f"/handler/case/{report['id']}", headers=EN).get_data(as_text=True)
+    session = app.extensions["tillit.db"].sessionmaker()
+    try:
+        sealed = session.get(Report, report["id"])
+        assert sealed.sealed == 1 and sealed.dialogue_count == 2 and sealed.timeline_count == 2
+        reporter = FormClient(app.test_client())
+        reporter.post_form("/follow-up", {"receipt": report["receipt"]})
+        assert warning not in reporter.get("/follow-up/case", headers=EN).get_data(as_text=True)
+        # A database writer strips the seals to have a change blessed at the next view.
+        sealed.sealed, sealed.dialogue_head = 0, None
+        for message in session.scalars(select(Message).where(Message.report_id == report["id"])):
+            message.chain_mac = None
+            message.kind = "feedback"
+        session.commit()
+    finally:
+        session.close()
+    assert warning in handler.get(f"/handler/case/{report['id']}", headers=EN).get_data(as_text=True)

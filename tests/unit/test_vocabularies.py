@@ -62,6 +62,7 @@ def test_codes_used_in_the_domain_rules_are_declared():
 def test_every_answer_has_its_stored_sealing_label():
     # The exact bytes in the associated data of answers written since the first release.
     assert dict(sealing.ANSWER_LABELS) == {code: f"answer:{code}" for code in taxonomy.ANSWERS}
+    assert dict(sealing.CHAINED_ANSWER_LABELS) == {code: f"answer2:{code}" for code in taxonomy.ANSWERS}
     assert (sealing.MESSAGE_LABEL, sealing.NOTE_LABEL, sealing.ATTACHMENT_META_LABEL) == \
         ("message", "note", "attachment-meta")
     assert len(set(sealing.FIELD_LABELS)) == len(sealing.FIELD_LABELS)

@@ -70,7 +70,7 @@ def change_status(report_id, action):
     if opened is None or not PlainForm().validate():
         return _case_page(report_id, 400, error=_("The form had expired. Try again."))
     try:
-        work.change_status(db.session(), g.staff.user, opened.report, STATUS_ACTIONS[action])
+        work.change_status(db.session(), g.staff.user, opened, STATUS_ACTIONS[action])
     except TransitionError:
         return _case_page(report_id, 409, error=_("That step is not possible in the case's current status."))
     return _back_to(report_id)
@@ -86,7 +86,7 @@ def close(report_id):
     if not form.validate():
         return _case_page(report_id, 400, close_form=form)
     try:
-        work.close(db.session(), g.staff.user, opened.report, form.outcome.data, hours_saved=form.hours_saved.data,
+        work.close(db.session(), g.staff.user, opened, form.outcome.data, hours_saved=form.hours_saved.data,
                    summary_title=form.summary_title.data or "", summary_body=form.summary_body.data or "")
     except TransitionError:
         return _case_page(report_id, 409, close_form=form,

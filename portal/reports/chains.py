@@ -1,0 +1,107 @@
+"""The dialogue and the timeline as hash chains under the report's key.
+
+Every message links its author side, kind, place, date, author and a digest
+of its ciphertext to the message before it; every status event its status,
+outcome, date and actor. The report holds each chain's head (length and last
+link). Without the report's key nobody can change an author or kind, remove,
+insert or reorder an entry, or move one to another report, unnoticed: the
+pages of both sides then say what no longer verifies (docs/crypto.md, 11).
+
+Reports written before the chains existed are sealed (their chains
+computed) at a handler's first view; until then their entries cannot be
+verified, and the pages say so. Whether a report must have chains is told
+by its answers (sealing.CHAINED_ANSWER_LABELS), which nobody can rewrite
+without its key.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from crypto import chain
+
+from ..models import Message, Report, StatusEvent
+
+DIALOGUE = "dialogue"
+TIMELINE = "timeline"
+
+
+def _message_fields(message: Message) -> tuple:
+    return (message.id, message.seq, message.author, message.kind, message.sent_on.isoformat(),
+            message.author_user_id or "", chain.digest(message.body_ct))
+
+
+def _event_fields(event: StatusEvent) -> tuple:
+    return (event.id, event.seq, event.status, event.outcome or "", event.occurred_on.isoformat(),
+            event.actor_user_id or "")
+
+
+_FIELDS = {DIALOGUE: _message_fields, TIMELINE: _event_fields}
+_HEADS = {DIALOGUE: ("dialogue_count", "dialogue_head"), TIMELINE: ("timeline_count", "timeline_head")}
+
+
+def _key(report: Report, dek: bytes, name: str) -> bytes:
+    return chain.chain_key(dek, report_id=report.id, chain=name)
+
+
+def _set_head(report: Report, name: str, key: bytes, count: int, last: bytes) -> None:
+    count_attr, head_attr = _HEADS[name]
+    setattr(report, count_attr, count)
+    setattr(report, head_attr, chain.head(key, count, last))
+
+
+def extend(report: Report, dek: bytes, name: str, entry, previous) -> None:
+    """Link a new entry after `previous` (None for the first) and move the head.
+    A report not sealed yet keeps its entries unlinked until it is."""
+    if not report.sealed:
+        return
+    key = _key(report, dek, name)
+    prev = previous.chain_mac if previous is not None and previous.chain_mac is not None else chain.GENESIS
+    entry.chain_mac = chain.link(key, prev, *_FIELDS[name](entry))
+    _set_head(report, name, key, entry.seq, entry.chain_mac)
+
+
+def seal(report: Report, dek: bytes, messages: Sequence[Message], events: Sequence[StatusEvent]) -> None:
+    """Compute both chains of a report written before they existed."""
+    for name, entries in ((DIALOGUE, messages), (TIMELINE, events)):
+        key, prev = _key(report, dek, name), chain.GENESIS
+        for entry in entries:
+            entry.chain_mac = chain.link(key, prev, *_FIELDS[name](entry))
+            prev = entry.chain_mac
+        _set_head(report, name, key, len(entries), prev)
+    report.sealed = 1
+
+
+@dataclass(frozen=True)
+class Check:
+    """What of a chain verifies. `broken`: ids of entries whose link fails
+    (changed, moved, or something before them removed or inserted);
+    `cut`: the chain ends elsewhere than its head says (entries removed at
+    the end, or added without the key); `unsealed`: an older report whose
+    chains a handler's first view has not computed yet."""
+
+    broken: frozenset[str] = field(default_factory=frozenset)
+    cut: bool = False
+    unsealed: bool = False
+
+    @property
+    def intact(self) -> bool:
+        return not (self.broken or self.cut)
+
+
+def check(report: Report, dek: bytes, name: str, entries: Sequence, *, chained: bool) -> Check:
+    """Verify one chain; `entries` in the order of their seq."""
+    if not report.sealed and not chained:
+        return Check(unsealed=True)
+    key, prev, broken = _key(report, dek, name), chain.GENESIS, set()
+    for place, entry in enumerate(entries, start=1):
+        expected = chain.link(key, prev, *_FIELDS[name](entry))
+        if entry.seq != place or not chain.same(expected, entry.chain_mac):
+            broken.add(entry.id)
+        prev = entry.chain_mac if entry.chain_mac is not None else expected
+    count_attr, head_attr = _HEADS[name]
+    cut = not chain.same(chain.head(key, len(entries), prev), getattr(report, head_attr)) or \
+        getattr(report, count_attr) != len(entries)
+    if not report.sealed:  # a chained report marked unsealed: its seals were stripped
+        cut = True
+    return Check(frozenset(broken), cut)

@@ -1,0 +1,120 @@
+"""The dialogue and the timeline are chains under the report's key: whatever a
+database writer changes in them (author, kind, order, a removed, moved or
+cut-off entry, a status) is flagged on the reporter's and the handler's
+pages alike, and an untouched case is not."""
+import pytest
+from sqlalchemy import select, update
+
+from portal.domain.taxonomy import AUTHOR_HANDLER, AUTHOR_REPORTER, KIND_FEEDBACK, STATUS_ACKNOWLEDGED
+from portal.models import Message, Report, StatusEvent
+from portal.reports import dialogue, workflow
+from support import FormClient, enrol_totp, new_report, seed_channels, staff_login
+
+EN = {"Accept-Language": "en"}
+WARNING = "Parts of this case were changed outside the portal"
+
+
+@pytest.fixture
+def case(app, db_session, settings):
+    world = seed_channels(db_session, settings)
+    anna = world["handlers"]["anna"]
+    secret = enrol_totp(db_session, settings, anna)
+    submitted = new_report(db_session, settings)
+    other = new_report(db_session, settings)
+    report = db_session.get(Report, submitted.report_id)
+    dek = submitted.data_key
+    workflow.transition(db_session, report, dek, STATUS_ACKNOWLEDGED, actor_user_id=anna.id)
+    for author, body in [(AUTHOR_HANDLER, "First from the handler"), (AUTHOR_REPORTER, "Second, my answer"),
+                         (AUTHOR_HANDLER, "Third from the handler"), (AUTHOR_REPORTER, "Fourth, thanks")]:
+        dialogue.post_message(db_session, report, dek, author=author, body=body,
+                              author_user_id=anna.id if author == AUTHOR_HANDLER else None)
+    db_session.commit()
+    messages = {m.seq: m.id for m in db_session.scalars(select(Message).where(Message.report_id == report.id))}
+    return {"submitted": submitted, "other": other, "messages": messages, "anna": anna, "secret": secret}
+
+
+def pages(app, db_session, case):
+    reporter = FormClient(app.test_client())
+    reporter.post_form("/follow-up", {"receipt": case["submitted"].receipt})
+    handler = FormClient(app.test_client())
+    assert staff_login(handler, db_session, case["anna"], case["secret"]).status_code == 302
+    return (reporter.get("/follow-up/case", headers=EN).get_data(as_text=True),
+            handler.get(f"/handler/case/{case['submitted'].report_id}", headers=EN).get_data(as_text=True))
+
+
+def test_an_untouched_case_verifies_on_both_sides(app, db_session, case):
+    for html in pages(app, db_session, case):
+        assert WARNING not in html and "could not be verified" not in html
+        assert "Third from the handler" in html
+
+
+def _message(db_session, case, seq):
+    return db_session.get(Message, case["messages"][seq])
+
+
+def tamper_author(db_session, case):
+    _message(db_session, case, 1).author = AUTHOR_REPORTER
+
+
+def tamper_kind(db_session, case):
+    _message(db_session, case, 3).kind = KIND_FEEDBACK
+
+
+def tamper_remove_middle(db_session, case):
+    db_session.delete(_message(db_session, case, 2))
+
+
+def tamper_swap(db_session, case):
+    first, second = _message(db_session, case, 1), _message(db_session, case, 2)
+    db_session.execute(update(Message).where(Message.id == first.id).values(seq=99))
+    db_session.execute(update(Message).where(Message.id == second.id).values(seq=1))
+    db_session.execute(update(Message).where(Message.id == first.id).values(seq=2))
+
+
+def tamper_cut_the_end(db_session, case):
+    db_session.delete(_message(db_session, case, 4))
+
+
+def tamper_move_to_other_case(db_session, case):
+    db_session.execute(update(Message).where(Message.id == case["messages"][3])
+                       .values(report_id=case["other"].report_id, seq=1))
+
+
+def tamper_date(db_session, case):
+    import datetime as dt
+
+    _message(db_session, case, 2).sent_on = dt.date(2020, 1, 1)
+
+
+def tamper_status(db_session, case):
+    event = db_session.scalars(select(StatusEvent).where(
+        StatusEvent.report_id == case["submitted"].report_id, StatusEvent.seq == 2)).one()
+    event.status = "closed"
+
+
+def tamper_strip_the_seals(db_session, case):
+    report = db_session.get(Report, case["submitted"].report_id)
+    report.sealed, report.dialogue_head, report.timeline_head = 0, None, None
+    for message in db_session.scalars(select(Message).where(Message.report_id == report.id)):
+        message.chain_mac = None
+    _message(db_session, case, 1).author = AUTHOR_REPORTER
+
+
+@pytest.mark.parametrize("tamper", [tamper_author, tamper_kind, tamper_remove_middle, tamper_swap,
+                                    tamper_cut_the_end, tamper_move_to_other_case, tamper_date, tamper_status,
+                                    tamper_strip_the_seals], ids=lambda f: f.__name__)
+def test_a_database_writers_change_is_flagged_on_both_sides(app, db_session, case, tamper):
+    tamper(db_session, case)
+    db_session.commit()
+    reporter_page, handler_page = pages(app, db_session, case)
+    assert WARNING in reporter_page, "reporter side"
+    assert WARNING in handler_page, "handler side"
+
+
+def test_a_message_moved_into_another_case_is_flagged_there_too(app, db_session, case):
+    tamper_move_to_other_case(db_session, case)
+    db_session.commit()
+    reporter = FormClient(app.test_client())
+    reporter.post_form("/follow-up", {"receipt": case["other"].receipt})
+    html = reporter.get("/follow-up/case", headers=EN).get_data(as_text=True)
+    assert WARNING in html and "could not be opened" in html and "Third from the handler" not in html
