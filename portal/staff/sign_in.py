@@ -11,7 +11,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -58,16 +58,22 @@ def _failed(db: Session, user: User | None, action: str, *, counts: bool = True)
     """Audit a failure (also for unknown usernames, without the name, so that
     both cost the same writes) and count it towards the account's lock."""
     if user is not None and counts and not is_locked(user):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= LOCK_AFTER_FAILURES:
-            user.locked_until = utcnow() + dt.timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
+        # In the database, not in Python: parallel guesses read the same row,
+        # and each must count (a read-modify-write would lose all but one).
+        failures = db.scalar(update(User).where(User.id == user.id)
+                             .values(failed_logins=func.coalesce(User.failed_logins, 0) + 1)
+                             .returning(User.failed_logins).execution_options(synchronize_session=False))
+        if failures >= LOCK_AFTER_FAILURES:
+            db.execute(update(User).where(User.id == user.id, User.failed_logins >= LOCK_AFTER_FAILURES)
+                       .values(locked_until=utcnow() + dt.timedelta(minutes=LOCK_MINUTES), failed_logins=0)
+                       .execution_options(synchronize_session=False))
+        db.expire(user, ["failed_logins", "locked_until"])
     audit.record(db, action, actor_user_id=user.id if user else None, target_type="user",
                  target_id=user.id if user else None)
     return LoginFailed()
 
 
-def _accept_code(user: User, private_key: bytes, code: str, now: float) -> bool:
+def _accept_code(db: Session, user: User, private_key: bytes, code: str, now: float) -> bool:
     try:
         secret = totp.unwrap_secret(user.totp_secret_ct, private_key, user_id=user.id)
     except DecryptionError:
@@ -75,8 +81,13 @@ def _accept_code(user: User, private_key: bytes, code: str, now: float) -> bool:
     step = totp.matching_step(secret, code or "", now=now, last_used_step=user.totp_last_step)
     if step is None:
         return False
-    user.totp_last_step = step  # each code once
-    return True
+    # Each code once, also when the same code arrives twice at the same moment:
+    # only one conditional update can move the last used step past it.
+    taken = db.execute(update(User).where(User.id == user.id, or_(User.totp_last_step.is_(None),
+                                                                 User.totp_last_step < step))
+                       .values(totp_last_step=step).execution_options(synchronize_session=False))
+    db.expire(user, ["totp_last_step"])
+    return taken.rowcount == 1
 
 
 def login(db: Session, settings: Settings, username: str, password: str, code: str,
@@ -91,7 +102,7 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
         audit.record(db, "auth.password_ok_enrolment_needed", actor_user_id=user.id,
                      target_type="user", target_id=user.id)
         return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=not user.holds_own_keys)
-    if not _accept_code(user, private_key, code, time.time() if now is None else now):
+    if not _accept_code(db, user, private_key, code, time.time() if now is None else now):
         raise _failed(db, user, "auth.login_failed")
     user.failed_logins = 0
     user.locked_until = None

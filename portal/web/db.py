@@ -93,8 +93,18 @@ def _commit_request(response):
     # Runs before a streamed body is sent: a download is audited before its
     # first byte leaves, and streaming reads in a transaction of its own.
     db_session = g.get("db_session")
-    if db_session is not None:
+    if db_session is None:
+        return response
+    try:
         db_session.commit()
+    except SQLAlchemyError as error:
+        # Not raised on: Flask would log the error's message, which holds the
+        # SQL and its values (ids that name a case). Nothing was saved.
+        from . import errors
+
+        errors.log_unexpected(error)
+        discard()
+        return current_app.make_response(errors.page(500))
     return response
 
 

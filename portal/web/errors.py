@@ -56,16 +56,24 @@ def handle_csrf_error(_error: CSRFError):
     return _render(400, *CSRF_MESSAGE)
 
 
-def handle_unexpected(error: Exception):
-    # Log the exception type and where it happened, never its message or the
-    # request: either may carry report text, a receipt or a client address.
+def log_unexpected(error: BaseException) -> None:
+    """Log the exception type and where it happened, never its message or the
+    request: either may carry report text, a receipt, an id that names a case,
+    or a client address (a database error's message holds the SQL and its values)."""
     frames = "".join(traceback.format_tb(error.__traceback__))
     log.error("Unhandled %s\n%s", type(error).__name__, frames)
+
+
+def handle_unexpected(error: Exception):
+    log_unexpected(error)
     db.discard()
     return _render(500, *MESSAGES[500])
 
 
 def init_app(app: Flask) -> None:
+    # Flask logs an exception it handles itself (one raised while a response
+    # is finalised, say) with its message: log it like any other instead.
+    app.log_exception = lambda exc_info: log_unexpected(exc_info[1])
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_http_error)

@@ -459,3 +459,63 @@ def _wrapped_for_the_creators_key(db_session, settings, seeded, user):
     grant_key(db_session, db_session.get(Report, submitted.report_id), submitted.data_key, user)
     db_session.commit()
     return submitted
+
+
+def _in_parallel(app, count, attempt):
+    """Run attempt(session) in `count` threads released at once; their results."""
+    import threading
+
+    barrier, results = threading.Barrier(count), [None] * count
+
+    def run(index):
+        session = app.extensions["tillit.db"].sessionmaker()
+        try:
+            barrier.wait()
+            results[index] = attempt(session)
+            session.commit()
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _slow_argon2(monkeypatch):
+    """Widen the window between reading the account and writing it, as a real
+    Argon2id (0.2 s and more) does, so parallel attempts overlap."""
+    from crypto import keys as crypto_keys
+
+    real = crypto_keys.argon2id
+    monkeypatch.setattr(crypto_keys, "argon2id", lambda *a, **k: time.sleep(0.05) or real(*a, **k))
+
+
+def test_parallel_wrong_passwords_each_count_towards_the_lock(app, db_session, settings, anna, monkeypatch):
+    user, _secret = anna
+    _slow_argon2(monkeypatch)
+
+    def guess(session):
+        with pytest.raises(sign_in.LoginFailed):
+            sign_in.login(session, settings, "anna", "a wrong guess here", "000000")
+
+    _in_parallel(app, 6, guess)
+    db_session.expire_all()
+    assert db_session.get(type(user), user.id).failed_logins == 6
+
+
+def test_one_code_signs_in_once_even_when_sent_in_parallel(app, db_session, settings, anna, monkeypatch):
+    user, secret = anna
+    code = _now_code(secret)
+    _slow_argon2(monkeypatch)
+
+    def attempt(session):
+        try:
+            sign_in.login(session, settings, "anna", HANDLER_PASSWORD, code)
+        except sign_in.LoginFailed:
+            return False
+        return True
+
+    assert sorted(_in_parallel(app, 4, attempt)) == [False, False, False, True]

@@ -27,3 +27,36 @@ def test_no_request_address_or_user_agent_reaches_any_log(app, caplog):
     assert "198.51.100.23" not in caplog.text
     assert "CanaryAgent" not in caplog.text
     assert logging.getLogger("werkzeug").disabled
+
+
+def test_a_failed_commit_logs_no_sql_or_values_and_saves_nothing(app, caplog, monkeypatch):
+    """A database error's message holds the SQL and its values (an id that
+    names a case); the log gets its type and where it happened, no more."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    statement = " ".join(["UPDATE messages", "SET read_by_reporter=? WHERE messages.id = ?"])
+    values = (1, "Canary" + "MessageId")
+
+    def failing_commit(self):  # the strings are built so that no source line holds them
+        raise OperationalError(statement, values, Exception("database " + "is locked"))
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr(Session, "commit", failing_commit)
+    response = app.test_client().get("/", headers={"Accept-Language": "en"})
+    assert response.status_code == 500 and "Something went wrong" in response.get_data(as_text=True)
+    assert "OperationalError" in caplog.text  # logged, as far as it is safe
+    for leaked in ("CanaryMessageId", "UPDATE messages", "database is locked"):
+        assert leaked not in caplog.text
+
+
+def test_an_exception_flask_handles_itself_is_logged_without_its_message(app, caplog):
+    caplog.set_level(logging.DEBUG)
+    secret = "CanaryReceipt ABCD-EFGH"
+    try:
+        raise RuntimeError(secret)
+    except RuntimeError:
+        import sys
+
+        app.log_exception(sys.exc_info())
+    assert "RuntimeError" in caplog.text and "CanaryReceipt" not in caplog.text

@@ -151,9 +151,12 @@ def attachment(report_id, attachment_id):
         found = reading.attachment_of(db.session(), opened.report, attachment_id)
     except reading.NoSuchAttachment:
         abort(404)
-    # Only a real attachment of this case is audited (and the id in the log is one).
+    # The whole file is checked first: its check holds no write lock (the
+    # audit row is written after it). Only a real attachment of this case is
+    # audited, also when its check fails.
+    response = downloads.attachment_response(db.session(), opened.report, opened.dek, found)
     work.audit_download(db.session(), g.staff.user, opened.report, found.id)
-    return downloads.attachment_response(db.session(), opened.report, opened.dek, found)
+    return response
 
 
 @bp.post("/case/<report_id>/export")
