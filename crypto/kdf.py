@@ -29,6 +29,7 @@ LABEL_LOGIN_KEK = "login-kek"  # Argon2id(password) -> private-key KEK
 LABEL_RECOVERY_KEK = "recovery-kek"  # recovery key -> private-key KEK
 LABEL_TOTP_KEK = "totp-kek"  # handler private key -> KEK of the TOTP secret
 LABEL_CHAIN = "chain"  # DEK -> MAC key of one of a report's chains (dialogue, timeline)
+LABEL_AUDIT = "audit-mac"  # pepper -> MAC key of the audit log's chains
 LABELS = frozenset(
     {
         LABEL_FIELD,
@@ -40,6 +41,7 @@ LABELS = frozenset(
         LABEL_RECOVERY_KEK,
         LABEL_TOTP_KEK,
         LABEL_CHAIN,
+        LABEL_AUDIT,
     }
 )
 

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(settings: Settings | None = None, **overrides) -> Flask:
     """Build an app; tests pass settings (and Flask config overrides) directly."""
     from . import blueprints, cli
+    from .domain.audit_chain import audit_key
     from .web import db, errors, headers, i18n, rate_limits, templating
     from .web.forms import csrf
     from .web.upload_spool import TillitRequest
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.config.update(settings.extra)
     app.config.update(overrides)
 
-    db.init_app(app, settings.database_url)
+    db.init_app(app, settings.database_url, audit_key=audit_key(settings.pepper))
     headers.init_app(app, cookie_secure=settings.cookie_secure, proxy_count=settings.proxy_count)
     rate_limits.init_app(app, redis_url=settings.redis_url)
     csrf.init_app(app)

@@ -1,17 +1,35 @@
-"""The audit log's hash chain: each event's hash covers its fields and the
-previous hash, so removing or editing an event breaks every later link."""
+"""The audit log's chains: each event's hash covers its fields and the
+previous hash of its lane, so removing, editing or reordering an event breaks
+every later link of that lane.
+
+Events are spread over LANES independent chains (a random lane each), so
+audited requests do not all wait for one tail row. Since the log is keyed
+(format KEYED), a link is an HMAC under a key that is not in the database
+(derived from the pepper): a database writer cannot recompute one. Events
+written before (format LEGACY, unkeyed SHA-256) stay at the start of lane 0;
+the first keyed event of lane 0 covers their last hash, which anchors them
+too. The anchor's signed heads (audit_heads) protect against whoever holds
+the pepper as well, up to the last signed head.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from crypto.kdf import LABEL_AUDIT, hkdf
+
 GENESIS = bytes(32)
+LANES = 16
+LEGACY, KEYED = 0, 1
 
 
 @dataclass(frozen=True)
 class AuditFields:
+    lane: int
     seq: int
     at: dt.datetime
     actor_user_id: str | None
@@ -21,29 +39,57 @@ class AuditFields:
     detail: str
 
 
-def event_hash(prev_hash: bytes, fields: AuditFields) -> bytes:
-    canonical = json.dumps(
-        [fields.seq, fields.at.isoformat(timespec="microseconds"), fields.actor_user_id,
-         fields.action, fields.target_type, fields.target_id, fields.detail],
-        separators=(",", ":"),
-        ensure_ascii=True,
-    ).encode()
-    return hashlib.sha256(prev_hash + canonical).digest()
+def audit_key(pepper: bytes) -> bytes:
+    """The MAC key of the chains: from the pepper, which is never in the database."""
+    return hkdf(pepper, LABEL_AUDIT)
 
 
-def first_broken_link(events) -> int | None:
-    """The seq of the first event whose chain does not verify, or None.
+def _canonical(fields: AuditFields, *, with_lane: bool) -> bytes:
+    parts = [fields.seq, fields.at.isoformat(timespec="microseconds"), fields.actor_user_id,
+             fields.action, fields.target_type, fields.target_id, fields.detail]
+    return json.dumps(([fields.lane] if with_lane else []) + parts, separators=(",", ":"),
+                      ensure_ascii=True).encode()
 
-    `events` are objects with the AuditFields attributes plus prev_hash and
-    hash, in seq order.
-    """
-    prev = GENESIS
-    expected_seq = 1
+
+def legacy_hash(prev_hash: bytes, fields: AuditFields) -> bytes:
+    """The unkeyed link of events written before the log was keyed."""
+    return hashlib.sha256(prev_hash + _canonical(fields, with_lane=False)).digest()
+
+
+def keyed_hash(key: bytes, prev_hash: bytes, fields: AuditFields) -> bytes:
+    return hmac.new(key, prev_hash + _canonical(fields, with_lane=True), hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class Break:
+    lane: int
+    seq: int | None  # None: the lane lacks something it must have (lane 0's first keyed event)
+
+
+def first_broken_link(events: Iterable, key: bytes) -> Break | None:
+    """Where the log does not verify, or None when every lane holds.
+
+    `events` have the AuditFields attributes plus prev_hash, hash and
+    format, in (lane, seq) order."""
+    lanes: dict[int, list] = {}
     for event in events:
-        fields = AuditFields(event.seq, event.at, event.actor_user_id, event.action,
-                             event.target_type, event.target_id, event.detail)
-        if event.seq != expected_seq or event.prev_hash != prev or event_hash(prev, fields) != event.hash:
-            return event.seq
-        prev = event.hash
-        expected_seq += 1
+        lanes.setdefault(event.lane, []).append(event)
+    for lane, lane_events in sorted(lanes.items()):
+        prev, keyed_seen = GENESIS, False
+        for expected_seq, event in enumerate(lane_events, start=1):
+            fields = AuditFields(event.lane, event.seq, event.at, event.actor_user_id, event.action,
+                                 event.target_type, event.target_id, event.detail)
+            if event.format == KEYED:
+                keyed_seen, wanted = True, keyed_hash(key, prev, fields)
+            elif lane == 0 and not keyed_seen:
+                wanted = legacy_hash(prev, fields)
+            else:  # an unkeyed event after keyed ones, or outside lane 0: never written so
+                return Break(lane, event.seq)
+            if event.seq != expected_seq or event.prev_hash != prev or not hmac.compare_digest(event.hash, wanted):
+                return Break(lane, event.seq)
+            prev = event.hash
+        if lane == 0 and not keyed_seen and len(lanes) > 1:
+            return Break(0, None)  # other lanes are keyed, so lane 0 was too: its keyed events were removed
+    if lanes and 0 not in lanes:
+        return Break(0, None)
     return None

@@ -40,9 +40,11 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, audit_key: bytes | None = None):
         self.engine = make_engine(url)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # Every session carries the audit log's MAC key (portal/audit.py):
+        # the key is derived from the pepper and never stored.
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info={"audit_key": audit_key})
 
     def ping(self) -> bool:
         with self.engine.connect() as connection:
@@ -50,8 +52,8 @@ class Database:
         return True
 
 
-def init_app(app: Flask, url: str) -> Database:
-    database = Database(url)
+def init_app(app: Flask, url: str, *, audit_key: bytes) -> Database:
+    database = Database(url, audit_key=audit_key)
     app.extensions[EXTENSION_KEY] = database
     app.after_request(_commit_request)
     app.teardown_appcontext(_close_session)

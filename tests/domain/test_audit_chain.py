@@ -1,11 +1,27 @@
+"""The audit log's chains: keyed links in lanes, an unkeyed prefix anchored
+by the first keyed event, and every edit found, even one a database writer
+re-hashes without the key."""
 import datetime as dt
+import secrets
 from dataclasses import dataclass, replace
 
-from portal.domain.audit_chain import GENESIS, AuditFields, event_hash, first_broken_link
+from portal.domain.audit_chain import (
+    GENESIS,
+    KEYED,
+    LEGACY,
+    AuditFields,
+    Break,
+    first_broken_link,
+    keyed_hash,
+    legacy_hash,
+)
+
+KEY = secrets.token_bytes(32)
 
 
 @dataclass(frozen=True)
 class Event:
+    lane: int
     seq: int
     at: dt.datetime
     actor_user_id: str | None
@@ -15,38 +31,79 @@ class Event:
     detail: str
     prev_hash: bytes
     hash: bytes
+    format: int
 
 
-def chain(n):
+def lane(number, n, *, legacy=0, key=KEY, start=None):
+    """n events of one lane; the first `legacy` of them unkeyed (lane 0 only)."""
     events, prev = [], GENESIS
     for seq in range(1, n + 1):
-        fields = AuditFields(seq, dt.datetime(2026, 1, 1, 12, seq), "u1", "case.view", "report", f"r{seq}", "{}")
-        digest = event_hash(prev, fields)
-        events.append(Event(**fields.__dict__, prev_hash=prev, hash=digest))
+        fields = AuditFields(number, seq, dt.datetime(2026, 1, 1, 12, seq), "u1", "case.view", "report", f"r{seq}",
+                             "{}")
+        fmt = LEGACY if seq <= legacy else KEYED
+        digest = legacy_hash(prev, fields) if fmt == LEGACY else keyed_hash(key, prev, fields)
+        events.append(Event(**fields.__dict__, prev_hash=prev, hash=digest, format=fmt))
         prev = digest
     return events
 
 
-def test_intact_chain_verifies():
-    assert first_broken_link(chain(5)) is None
+def fields_of(event):
+    return AuditFields(event.lane, event.seq, event.at, event.actor_user_id, event.action, event.target_type,
+                       event.target_id, event.detail)
+
+
+def test_intact_lanes_verify():
+    assert first_broken_link(lane(0, 5) + lane(3, 4) + lane(7, 1), KEY) is None
+
+
+def test_an_unkeyed_start_of_lane_zero_verifies_and_is_anchored():
+    events = lane(0, 6, legacy=3) + lane(2, 2)
+    assert first_broken_link(events, KEY) is None
+    # Re-hashing an unkeyed event (no key needed) breaks the first keyed one after it.
+    forged = replace(events[1], action="user.create")
+    forged = replace(forged, hash=legacy_hash(forged.prev_hash, fields_of(forged)))
+    later = replace(events[2], prev_hash=forged.hash, hash=legacy_hash(forged.hash, fields_of(events[2])))
+    assert first_broken_link([events[0], forged, later] + events[3:], KEY) == Break(0, 4)
 
 
 def test_edited_event_breaks_the_chain_at_that_event():
-    events = chain(5)
+    events = lane(0, 5)
     events[2] = replace(events[2], action="case.export")
-    assert first_broken_link(events) == 3
+    assert first_broken_link(events, KEY) == Break(0, 3)
 
 
 def test_removed_event_is_detected():
-    events = chain(5)
+    events = lane(0, 5)
     del events[1]
-    assert first_broken_link(events) == 3
+    assert first_broken_link(events, KEY) == Break(0, 3)
 
 
-def test_rehashing_one_event_still_breaks_the_next_link():
-    events = chain(4)
+def test_reordered_events_are_detected():
+    events = lane(0, 5)
+    events[1], events[2] = replace(events[2], seq=2), replace(events[1], seq=3)
+    assert first_broken_link(events, KEY) is not None
+
+
+def test_rehashing_without_the_key_still_breaks_the_link():
+    events = lane(0, 4)
     forged = replace(events[1], action="user.create")
-    forged = replace(forged, hash=event_hash(forged.prev_hash, AuditFields(
-        forged.seq, forged.at, forged.actor_user_id, forged.action, forged.target_type, forged.target_id, forged.detail)))
-    events[1] = forged
-    assert first_broken_link(events) == 3
+    wrong_key = secrets.token_bytes(32)  # all a database writer can use
+    for attempt in (keyed_hash(wrong_key, forged.prev_hash, fields_of(forged)),
+                    legacy_hash(forged.prev_hash, fields_of(forged))):
+        assert first_broken_link([events[0], replace(forged, hash=attempt)] + events[2:], KEY) == Break(0, 2)
+    # Turning it into an "unkeyed" event after keyed ones is refused too.
+    downgraded = replace(forged, format=LEGACY, hash=legacy_hash(forged.prev_hash, fields_of(forged)))
+    assert first_broken_link([events[0], downgraded] + events[2:], KEY) == Break(0, 2)
+
+
+def test_turning_all_of_lane_zero_unkeyed_is_detected():
+    keyed = lane(0, 3)
+    legacy_again = lane(0, 3, legacy=3)
+    assert first_broken_link(legacy_again + lane(1, 2), KEY) == Break(0, None)
+    assert first_broken_link(keyed + lane(1, 2), KEY) is None
+    assert first_broken_link(lane(1, 2), KEY) == Break(0, None)  # lane 0 removed altogether
+
+
+def test_a_lane_is_verified_with_its_own_number():
+    moved = [replace(event, lane=5) for event in lane(4, 3)]
+    assert first_broken_link(lane(0, 1) + moved, KEY) == Break(5, 1)

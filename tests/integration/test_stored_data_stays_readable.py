@@ -119,3 +119,34 @@ def test_an_old_case_is_sealed_at_a_handlers_first_view_and_never_again(old_port
     finally:
         session.close()
     assert warning in handler.get(f"/handler/case/{report['id']}", headers=EN).get_data(as_text=True)
+
+
+def test_the_old_unkeyed_audit_events_are_anchored_by_the_keyed_ones_after_them(old_portal):
+    from sqlalchemy import select
+
+    from portal import audit
+    from portal.domain.audit_chain import KEYED, LEGACY, AuditFields, legacy_hash
+    from portal.models import AuditEvent
+
+    app, known = old_portal
+    _handler_client(app, known, "anna").get(f"/handler/case/{known['reports']['obstacle']['id']}")
+    session = app.extensions["tillit.db"].sessionmaker()
+    try:
+        lane0 = list(session.scalars(select(AuditEvent).where(AuditEvent.lane == 0).order_by(AuditEvent.seq)))
+        formats = [event.format for event in lane0]
+        assert LEGACY in formats and KEYED in formats and formats.index(KEYED) > 0
+        assert audit.verify(session) is None
+        # A database writer edits an old event and re-links the unkeyed events after it.
+        legacy = [event for event in lane0 if event.format == LEGACY]
+        prev = legacy[0].prev_hash
+        for index, event in enumerate(legacy):
+            if index == 0:
+                event.action = "auth.login"
+            event.prev_hash = prev
+            event.hash = legacy_hash(prev, AuditFields(0, event.seq, event.at, event.actor_user_id, event.action,
+                                                       event.target_type, event.target_id, event.detail))
+            prev = event.hash
+        session.commit()
+        assert audit.verify(session) is not None
+    finally:
+        session.close()

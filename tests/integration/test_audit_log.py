@@ -1,0 +1,168 @@
+"""The audit log against whoever can write to the database: its chains are
+keyed with a key outside the database, so an edit, a removal or a reordering
+is found by `portal audit verify` even after the unkeyed hashes are
+recomputed; the anchor's signed heads catch even whoever holds the pepper."""
+import json
+import os
+
+import pytest
+from sqlalchemy import select, text, update
+
+from portal import audit
+from portal.domain.audit_chain import LANES, AuditFields, audit_key, keyed_hash, legacy_hash
+from portal.models import AuditEvent
+from support import TEST_ANCHOR_PRIVATE
+
+
+def some_events(db_session, count=12):
+    for number in range(count):
+        audit.record(db_session, "case.view", actor_user_id=None, target_type="report", target_id=f"r{number}")
+    db_session.commit()
+
+
+def verify(app, *args):
+    return app.test_cli_runner().invoke(args=["portal", "audit", "verify", *args])
+
+
+def fields_of(event):
+    return AuditFields(event.lane, event.seq, event.at, event.actor_user_id, event.action, event.target_type,
+                       event.target_id, event.detail)
+
+
+def test_an_untouched_log_verifies(app, db_session):
+    some_events(db_session)
+    result = verify(app)
+    assert result.exit_code == 0, result.output
+    assert "verifies" in result.output
+
+
+def test_events_spread_over_lanes_so_they_do_not_queue_on_one_row(db_session):
+    some_events(db_session, 80)
+    lanes = set(db_session.scalars(select(AuditEvent.lane)))
+    assert len(lanes) >= LANES // 2 and lanes <= set(range(LANES))
+    assert audit.verify(db_session) is None
+
+
+def _busiest_lane(db_session):
+    counts = {}
+    for event in db_session.scalars(select(AuditEvent)):
+        counts[event.lane] = counts.get(event.lane, 0) + 1
+    return max(counts, key=counts.get)
+
+
+def test_an_edit_rehashed_without_the_key_is_found(app, db_session):
+    some_events(db_session, 40)
+    lane = _busiest_lane(db_session)
+    events = list(db_session.scalars(select(AuditEvent).where(AuditEvent.lane == lane).order_by(AuditEvent.seq)))
+    assert len(events) >= 2
+    # The writer changes the first event of the lane and re-links the rest as best they can.
+    prev = events[0].prev_hash
+    for index, event in enumerate(events):
+        if index == 0:
+            event.detail = json.dumps({"forged": True})
+        event.prev_hash = prev
+        event.hash = legacy_hash(prev, fields_of(event))
+        prev = event.hash
+    db_session.commit()
+    result = verify(app)
+    assert result.exit_code == 1 and f"lane {lane}" in result.output
+
+
+@pytest.mark.parametrize("change", ["delete", "reorder"])
+def test_a_removed_or_reordered_event_is_found(app, db_session, change):
+    some_events(db_session, 40)
+    lane = _busiest_lane(db_session)
+    events = list(db_session.scalars(select(AuditEvent).where(AuditEvent.lane == lane).order_by(AuditEvent.seq)))
+    if change == "delete":
+        db_session.delete(events[0])
+    else:
+        db_session.execute(update(AuditEvent).where(AuditEvent.lane == lane, AuditEvent.seq == 1).values(seq=999))
+        db_session.execute(update(AuditEvent).where(AuditEvent.lane == lane, AuditEvent.seq == 2).values(seq=1))
+        db_session.execute(update(AuditEvent).where(AuditEvent.lane == lane, AuditEvent.seq == 999).values(seq=2))
+    db_session.commit()
+    assert verify(app).exit_code == 1
+
+
+def test_a_signed_head_catches_even_whoever_holds_the_pepper(app, db_session, settings, tmp_path):
+    some_events(db_session, 20)
+    key_file, kept = tmp_path / "anchor.key", tmp_path / "heads.jsonl"
+    key_file.write_text(TEST_ANCHOR_PRIVATE.hex())
+    signed = app.test_cli_runner().invoke(args=["portal", "audit", "sign", "--anchor-key-file", str(key_file),
+                                                "--record", str(kept)])
+    assert signed.exit_code == 0, signed.output
+    assert verify(app, "--heads", str(kept)).exit_code == 0
+    # An operator with the pepper edits an event and recomputes every keyed link after it.
+    key = audit_key(settings.pepper)
+    lane = _busiest_lane(db_session)
+    events = list(db_session.scalars(select(AuditEvent).where(AuditEvent.lane == lane).order_by(AuditEvent.seq)))
+    prev = events[0].prev_hash
+    for index, event in enumerate(events):
+        if index == 0:
+            event.detail = json.dumps({"forged": True})
+        event.prev_hash, event.hash = prev, keyed_hash(key, prev, fields_of(event))
+        prev = event.hash
+    db_session.commit()
+    assert audit.verify(db_session) is None  # the chains alone cannot tell
+    result = verify(app, "--heads", str(kept))
+    assert result.exit_code == 1 and "changed or removed" in result.output
+    # Removing the signed head from the database does not help: the kept copy still tells.
+    db_session.execute(text("DELETE FROM audit_heads"))
+    db_session.commit()
+    assert verify(app, "--heads", str(kept)).exit_code == 1
+
+
+def test_signing_needs_a_pinned_key_and_an_intact_log(app, db_session, tmp_path):
+    from crypto import anchor
+
+    some_events(db_session)
+    other = tmp_path / "other.key"
+    other.write_text(anchor.generate_anchor_key()[0].hex())
+    refused = app.test_cli_runner().invoke(args=["portal", "audit", "sign", "--anchor-key-file", str(other)])
+    assert refused.exit_code == 1 and "not pinned" in refused.output
+    event = db_session.scalars(select(AuditEvent)).first()
+    event.action = "forged"
+    db_session.commit()
+    key_file = tmp_path / "anchor.key"
+    key_file.write_text(TEST_ANCHOR_PRIVATE.hex())
+    broken = app.test_cli_runner().invoke(args=["portal", "audit", "sign", "--anchor-key-file", str(key_file)])
+    assert broken.exit_code == 1 and "nothing signed" in broken.output
+
+
+def _two_requests_in_different_lanes_do_not_wait_for_each_other(app, database, monkeypatch):
+    """On PostgreSQL a lane's tail row is locked until commit; another lane is
+    free. (SQLite has one writer at a time whatever the log does, so this is
+    collected only where PostgreSQL is configured, and only for it.)"""
+    assert database.backend == "postgresql"
+    maker = app.extensions["tillit.db"].sessionmaker
+    seed = maker()
+    audit.record(seed, "seed")  # the first event goes to lane 0
+    for lane in (3, 5):
+        monkeypatch.setattr(audit.secrets, "randbelow", lambda _n, lane=lane: lane)
+        audit.record(seed, "seed")
+    seed.commit()
+    seed.close()
+    first, second = maker(), maker()
+    monkeypatch.setattr(audit.secrets, "randbelow", lambda _n: 3)
+    audit.record(first, "case.view")  # holds lane 3's tail, not committed
+    second.execute(text("SET lock_timeout = '2s'"))
+    monkeypatch.setattr(audit.secrets, "randbelow", lambda _n: 5)
+    audit.record(second, "case.view")  # another lane: no wait
+    second.commit()
+    monkeypatch.setattr(audit.secrets, "randbelow", lambda _n: 3)
+    with pytest.raises(Exception, match="lock"):  # the same lane does wait (and times out here)
+        audit.record(second, "case.view")
+    second.rollback()
+    first.commit()
+    first.close()
+    second.close()
+    check = maker()
+    try:
+        assert audit.verify(check) is None
+    finally:
+        check.close()
+
+
+if os.environ.get("TEST_DATABASE_URL"):
+    @pytest.mark.parametrize("empty_database", ["postgresql"], indirect=True)
+    def test_two_requests_in_different_lanes_do_not_wait_for_each_other(app, database, monkeypatch):
+        _two_requests_in_different_lanes_do_not_wait_for_each_other(app, database, monkeypatch)
