@@ -3,7 +3,7 @@ unit of work, error pages, languages, response headers, rate limits, safe
 redirects, sealed sessions, the encrypting upload spool, downloads, shared
 form pieces and the translated labels of the vocabularies.
 
-Services (reports/, attachments/, staff/, organisation/) never import from
+Services (reports/, attachments/, staff/, organisation/, trust/) never import from
 here: settings, sessions and requests reach them as arguments.
 """
 from __future__ import annotations

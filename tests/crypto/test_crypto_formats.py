@@ -204,3 +204,34 @@ def test_framed_file():
 def test_examples_in_the_document_are_valid():
     decode_code("933C-4XNZ-RARC-CRS4-5KDD-273N-EFW6-DKFR", 30)
     assert decode_code("0EREG6-RK6VG1-KSNHQ9-S91KKN-DPQDJE-Y6ENPY-NEPGEE-0670FK-ESJRN2", 52) < 2**256
+
+
+def test_chain_links_and_heads():  # section 11
+    from crypto import chain
+
+    dek = bytes(range(32))
+    key = hkdf(dek, "chain", ctx("r1", "dialogue"))
+    assert chain.chain_key(dek, report_id="r1", chain="dialogue") == key
+    first = hmac.new(key, ctx("link", bytes(32), "m1", 1, "reporter", "message", "2026-12-02", "",
+                              hashlib.sha256(b"ciphertext").digest()), hashlib.sha256).digest()
+    assert chain.link(key, chain.GENESIS, "m1", 1, "reporter", "message", "2026-12-02", "",
+                      chain.digest(b"ciphertext")) == first
+    assert chain.head(key, 1, first) == hmac.new(key, ctx("head", 1, first), hashlib.sha256).digest()
+
+
+def test_audit_links():  # section 12
+    import datetime as dt
+    import json
+
+    from portal.domain.audit_chain import AuditFields, audit_key, keyed_hash, legacy_hash
+
+    key = hkdf(PEPPER, "audit-mac")
+    assert audit_key(PEPPER) == key
+    at = dt.datetime(2026, 12, 2, 10, 0, 0, 5)
+    fields = AuditFields(3, 7, at, "u1", "case.view", "report", "r1", "{}")
+    keyed = json.dumps([3, 7, "2026-12-02T10:00:00.000005", "u1", "case.view", "report", "r1", "{}"],
+                       separators=(",", ":")).encode()
+    assert keyed_hash(key, bytes(32), fields) == hmac.new(key, bytes(32) + keyed, hashlib.sha256).digest()
+    legacy = json.dumps([7, "2026-12-02T10:00:00.000005", "u1", "case.view", "report", "r1", "{}"],
+                        separators=(",", ":")).encode()
+    assert legacy_hash(bytes(32), fields) == hashlib.sha256(bytes(32) + legacy).digest()
