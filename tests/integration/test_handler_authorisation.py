@@ -7,7 +7,7 @@ import re
 import pytest
 
 from portal.staff.accounts import create_user
-from portal.blueprints.handler import access
+from portal.web import staff_access as access
 from support import new_report, HANDLER_PASSWORD, FormClient, csrf_token_from, enrol_totp, seed_channels, staff_login
 
 # Endpoints meant for everybody (reporters, the public, sign-in pages).

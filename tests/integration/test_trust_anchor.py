@@ -238,3 +238,23 @@ def test_the_reporter_sees_who_holds_the_key_and_an_added_reader(app, db_session
     signed_in(app, db_session, world, "anna").post_form(
         "/handler/access-requests", {}, action=f"/handler/access-requests/{erik.id}/approve")
     assert "Erik" in readers()
+
+
+def test_the_admin_dashboard_lists_keys_the_anchor_has_not_confirmed(app, db_session, settings, world):
+    from portal.staff.accounts import create_user
+
+    admin = create_user(db_session, settings, username="ada", display_name="Ada Admin", password=HANDLER_PASSWORD,
+                        roles={"admin"}).user
+    erik = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
+                       roles={"handler"}).user
+    grants.add_member(db_session, world["improvement"], erik)
+    db_session.commit()
+    client = FormClient(app.test_client())
+    login = staff_login(client, db_session, admin, enrol_totp(db_session, settings, admin))
+    assert login.headers["Location"].endswith("/admin/")  # an admin lands on the dashboard
+    html = client.get("/admin/", headers=EN).get_data(as_text=True)
+    assert "Erik" in html and "first sign-in" in html and "Anna" not in html
+    enrol_totp(db_session, settings, erik, anchored=False)
+    html = client.get("/admin/", headers=EN).get_data(as_text=True)
+    assert anchor.fingerprint(bytes(erik.public_key)) in html and "sign-recipients" in html
+    assert signed_in(app, db_session, world, "anna").get("/admin/").status_code == 403

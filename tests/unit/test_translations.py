@@ -47,5 +47,5 @@ def test_catalog_covers_every_marked_string(language):
 def test_swedish_differs_from_the_source_where_it_should():
     catalog = _catalog("sv")
     same = [m.id for m in catalog if m.id and isinstance(m.id, str) and m.string == m.id
-            and m.id not in {"Tillit", "Start", "Status", "Format"}]
+            and m.id not in {"Tillit", "Start", "Status", "Format", "Administration"}]
     assert same == []

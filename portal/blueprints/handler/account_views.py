@@ -11,7 +11,7 @@ from ...web import current_settings, db
 from ...web.forms import password_policy_message
 from ...web.rate_limits import LOGIN_LIMIT, limiter
 from . import bp
-from .access import STAFF, level
+from ...web.staff_access import STAFF, level
 from .forms import PasswordChangeForm
 
 

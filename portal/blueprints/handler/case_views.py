@@ -17,7 +17,7 @@ from ...web.forms import PlainForm
 from ...web.rate_limits import LOGIN_LIMIT, limiter
 from ...web.upload_fields import check_uploads, has_oversize
 from . import bp
-from .access import HANDLER, level
+from ...web.staff_access import HANDLER, level
 from .forms import CloseForm, ExportForm, GrantForm, NoteForm, ReplyForm
 
 STATUS_ACTIONS = {"acknowledge": STATUS_ACKNOWLEDGED, "start": STATUS_IN_PROGRESS, "reopen": STATUS_IN_PROGRESS}

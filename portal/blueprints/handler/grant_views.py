@@ -9,7 +9,7 @@ from ...reports import grants
 from ...web import current_settings, db
 from ...web.forms import PlainForm
 from . import bp
-from .access import HANDLER, level
+from ...web.staff_access import HANDLER, level
 
 
 @bp.get("/access-requests")

@@ -7,7 +7,7 @@ from ...models.base import today
 from ...reports import inbox
 from ...web import db
 from . import bp
-from .access import HANDLER, level
+from ...web.staff_access import HANDLER, level
 
 
 @bp.get("/", endpoint="inbox")

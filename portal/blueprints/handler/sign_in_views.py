@@ -16,7 +16,7 @@ from ...web.forms import PlainForm, password_policy_message
 from ...web.rate_limits import GLOBAL_LOGIN_LIMIT, LOGIN_LIMIT, all_staff_logins, limiter
 from ...web.redirects import is_safe_local_path
 from . import bp
-from .access import PUBLIC, STAFF, level
+from ...web.staff_access import PUBLIC, STAFF, level
 from .forms import EnrolForm, FirstEnrolForm, LoginForm, RecoverForm
 from .qr import qr_svg
 
@@ -28,7 +28,9 @@ def start_staff_session(user: User, private_key: bytes) -> None:
 
 
 def home_for(user: User) -> str:
-    return url_for("handler.inbox") if user.is_handler else url_for("handler.account")
+    if user.is_handler:
+        return url_for("handler.inbox")
+    return url_for("admin.dashboard") if user.is_admin else url_for("handler.account")
 
 
 @bp.route("/login", methods=["GET", "POST"])

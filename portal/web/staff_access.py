@@ -1,9 +1,11 @@
-"""Who may call which staff route. Default deny: a route of the handler
-blueprint without a declared level answers 403 to everybody, so a new route
-cannot be reachable by mistake.
+"""Who may call which staff route (the handler and admin blueprints). Default
+deny: a route of those blueprints without a declared level answers 403 to
+everybody, so a new route cannot be reachable by mistake.
 
 Levels: PUBLIC (sign-in pages), STAFF (any signed-in staff member: own
-account), HANDLER (case work; also needs the case to be visible, see reports/access.py).
+account), HANDLER (case work; also needs the case to be visible, see
+reports/access.py), ADMIN (administration; an admin is never a handler by
+being one, and sees no case content).
 """
 from __future__ import annotations
 
@@ -12,13 +14,14 @@ from urllib.parse import urlencode
 
 from flask import abort, current_app, g, redirect, request, url_for
 
-from ...models import User
-from ...web import db, sealed_session
+from ..models import User
+from . import db, sealed_session
 
 PUBLIC = "public"
 STAFF = "staff"
 HANDLER = "handler"
-LEVELS = (PUBLIC, STAFF, HANDLER)
+ADMIN = "admin"
+LEVELS = (PUBLIC, STAFF, HANDLER, ADMIN)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def current_staff() -> Staff | None:
 
 
 def enforce():
-    """before_request of the handler blueprint."""
+    """before_request of the staff blueprints."""
     view = current_app.view_functions.get(request.endpoint or "")
     required = getattr(view, "access_level", None)
     if required is None:
@@ -64,7 +67,24 @@ def enforce():
         # deleted now, not at the next purge.
         target = request.full_path if request.method == "GET" else url_for("handler.inbox")
         return redirect(url_for("handler.login") + "?" + urlencode({"next": target.rstrip("?")}))
-    if required == HANDLER and not staff.user.is_handler:
+    if (required == HANDLER and not staff.user.is_handler) or (required == ADMIN and not staff.user.is_admin):
         abort(403)
     g.staff = staff
     return None
+
+
+def page_context() -> dict:
+    """What every staff page's layout needs (context processor of the staff
+    blueprints): the button form and how many colleagues wait for keys."""
+    from ..reports.grants import request_count
+    from .forms import PlainForm
+
+    staff = g.get("staff")
+    waiting = request_count(db.session(), staff.user) if staff is not None and staff.user.is_handler else 0
+    return {"plain_form": PlainForm(formdata=None), "access_requests": waiting}
+
+
+def protect(blueprint) -> None:
+    """Default deny and the staff layout's context for `blueprint`."""
+    blueprint.before_request(enforce)
+    blueprint.context_processor(page_context)

@@ -1,0 +1,16 @@
+"""The admin dashboard."""
+from __future__ import annotations
+
+from flask import render_template
+
+from ...trust import statements
+from ...web import current_settings, db
+from ...web.staff_access import ADMIN, level
+from . import bp
+
+
+@bp.get("/", endpoint="dashboard")
+@level(ADMIN)
+def dashboard():
+    waiting = statements.waiting(db.session(), current_settings())
+    return render_template("admin/dashboard.html", waiting=waiting)
