@@ -143,7 +143,7 @@ def test_first_sign_in_replaces_what_the_admin_could_open(client, db_session, se
     from portal.reports.reading import answers as read_answers
     from portal.staff.accounts import create_user
     from portal.reports.grants import add_member
-    from portal.models import Membership, ReportKey
+    from portal.models import ReportKey
     from support import new_report
 
     created = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
@@ -383,7 +383,6 @@ def test_recovery_before_the_first_sign_in_replaces_the_key_pair_too(db_session,
     from portal.reports.reading import answers as read_answers
     from portal.staff.accounts import create_user
     from portal.models import Membership, ReportKey
-    from support import new_report
 
     created = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
                           roles={"handler"})

@@ -149,7 +149,6 @@ def test_two_copies_sent_at_the_same_moment_make_one_report(client, seeded, db_s
 
 def test_the_held_receipt_goes_only_to_the_browser_that_sent_the_form(app, client, seeded, db_session):
     """Someone else with the page's token (not the cookie) gets no receipt."""
-    from support import FormClient
 
     _, data = submit(client, "misconduct", MISCONDUCT)
     stranger = app.test_client()
