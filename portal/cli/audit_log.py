@@ -11,7 +11,7 @@ from crypto import anchor
 
 from .. import audit
 from ..web import current_settings, db
-from . import portal_cli
+from . import key_files, portal_cli
 
 
 @portal_cli.group("audit")
@@ -58,16 +58,7 @@ def verify_command(heads_file) -> None:
               help="Also append the signed head to this file, kept outside the database.")
 def sign_command(anchor_key_file, record_file) -> None:
     """Sign where every lane of the audit log ends now (after verifying it)."""
-    settings = current_settings()
-    try:
-        private_key = bytes.fromhex(anchor_key_file.read().strip())
-        public_key = anchor.public_key_for(private_key)
-    except ValueError:
-        click.echo("That is not an anchor private key (64 hexadecimal digits).", err=True)
-        sys.exit(1)
-    if public_key not in settings.anchor_public_keys:
-        click.echo("This anchor key is not pinned in PORTAL_ANCHOR_PUBLIC_KEYS.", err=True)
-        sys.exit(1)
+    private_key = key_files.read_anchor(anchor_key_file, current_settings())
     with db.unit_of_work() as session:
         if audit.verify(session) is not None:
             click.echo("The audit log does not verify (portal audit verify says where): nothing signed.", err=True)

@@ -2,7 +2,6 @@
 keys of their channels' cases with it."""
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -11,7 +10,7 @@ from crypto.keys import generate_keypair, public_key_for
 
 from ..reports.grants import fulfil_with_escrow
 from ..web import current_settings, db
-from . import portal_cli
+from . import key_files, portal_cli
 
 
 @portal_cli.command("escrow-keygen")
@@ -20,13 +19,7 @@ from . import portal_cli
 def escrow_keygen_command(out_path: str) -> None:
     """Create the escrow key pair: the private key to a new file, the public key to configure."""
     private_key, public_key = generate_keypair()
-    try:
-        fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        click.echo(f"{out_path} exists; not overwritten.", err=True)
-        sys.exit(1)
-    with os.fdopen(fd, "w") as out:
-        out.write(private_key.hex() + "\n")
+    key_files.write_new(out_path, private_key)
     click.echo(f"Private key written to {out_path}: move it offline, reports submitted from now on can be")
     click.echo("opened with it. Set this in the portal's environment:")
     click.echo(f"  PORTAL_ESCROW_PUBLIC_KEY={public_key.hex()}")

@@ -4,8 +4,6 @@ private key lives offline; the portal only knows its public key."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sys
 
 import click
 
@@ -14,7 +12,7 @@ from crypto import anchor
 from ..models.base import today
 from ..trust import statements
 from ..web import current_settings, db
-from . import portal_cli
+from . import key_files, portal_cli
 
 
 @portal_cli.command("anchor-keygen")
@@ -23,13 +21,7 @@ from . import portal_cli
 def anchor_keygen_command(out_path: str) -> None:
     """Create the trust anchor: the private key to a new file, the public key to configure."""
     private_key, public_key = anchor.generate_anchor_key()
-    try:
-        fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        click.echo(f"{out_path} exists; not overwritten.", err=True)
-        sys.exit(1)
-    with os.fdopen(fd, "w") as out:
-        out.write(private_key.hex() + "\n")
+    key_files.write_new(out_path, private_key)
     click.echo(f"Anchor private key written to {out_path}: keep it offline; it decides whose keys receive reports.")
     click.echo("Set this in the portal's environment (several, comma-separated, while rotating):")
     click.echo(f"  PORTAL_ANCHOR_PUBLIC_KEYS={public_key.hex()}")
@@ -56,16 +48,7 @@ def recipients_command() -> None:
 def sign_recipients_command(anchor_key_file, not_after, yes: bool) -> None:
     """Sign, with the anchor key, the keys handlers hold now, after comparing fingerprints."""
     settings = current_settings()
-    try:
-        private_key = bytes.fromhex(anchor_key_file.read().strip())
-        public_key = anchor.public_key_for(private_key)
-    except ValueError:
-        click.echo("That is not an anchor private key (64 hexadecimal digits).", err=True)
-        sys.exit(1)
-    if public_key not in settings.anchor_public_keys:
-        click.echo("This anchor key is not pinned in PORTAL_ANCHOR_PUBLIC_KEYS; its signatures would count for "
-                   "nothing.", err=True)
-        sys.exit(1)
+    private_key = key_files.read_anchor(anchor_key_file, settings)
     until = not_after.date() if isinstance(not_after, dt.datetime) else None
     signed = skipped = 0
     with db.unit_of_work() as session:
