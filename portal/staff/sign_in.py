@@ -97,11 +97,15 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
     if user is None or private_key is None:
         raise _failed(db, user, "auth.login_failed")
     if user.totp_secret_ct is None:
-        # No second factor yet (first sign-in, or after a recovery): the
-        # password alone only opens the enrolment page.
+        # No second factor: the password alone only opens the enrolment page,
+        # and whoever knows that password may have set it (the account's
+        # creator, or anyone who can write the account's row), so enrolment
+        # always makes a key pair and a password of the handler's own,
+        # whatever the database says about the key (key_version).
+        # (After a recovery, recover() has just done both.)
         audit.record(db, "auth.password_ok_enrolment_needed", actor_user_id=user.id,
                      target_type="user", target_id=user.id)
-        return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=not user.holds_own_keys)
+        return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=True)
     if not _accept_code(db, user, private_key, code, time.time() if now is None else now):
         raise _failed(db, user, "auth.login_failed")
     user.failed_logins = 0
@@ -131,12 +135,12 @@ def recover(db: Session, settings: Settings, username: str, recovery_key: str, n
         # Recovery keys have 256 bits: failures are audited, not counted
         # towards the sign-in lock, which would only let anyone lock a handler out.
         raise _failed(db, user, "auth.recovery_failed", counts=False)
-    if not user.holds_own_keys:
-        # The first recovery key was seen by whoever created the account:
-        # replace the key pair now, as the first sign-in would.
-        new_private_key = keys.generate_keypair()[0]
-        replace_creator_key_pair(db, user, private_key, new_private_key)
-        private_key = new_private_key
+    # A new key pair at every recovery, whatever the database says: the
+    # recovery key may be the one printed to the account's creator, or a
+    # lost one that somebody else found. The anchor signs the new key anew.
+    new_private_key = keys.generate_keypair()[0]
+    replace_creator_key_pair(db, user, private_key, new_private_key)
+    private_key = new_private_key
     set_password(db, settings, user, private_key, new_password)
     user.totp_secret_ct = None
     user.totp_last_step = None

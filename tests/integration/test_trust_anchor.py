@@ -3,13 +3,16 @@ writer who inserts a reader, and an operator who creates an account and adds
 it to a channel. Neither may yield a single readable case: report keys reach
 only keys the pinned anchor signed, and existing cases only with a key
 holder's consent, never for a handler the reporter excluded."""
+import base64
 import json
+import re
 import secrets
+import time
 
 import pytest
 from sqlalchemy import func, select, text
 
-from crypto import DecryptionError, anchor, envelope, keys
+from crypto import DecryptionError, anchor, envelope, keys, totp
 from portal.models import AuditEvent, KeyGrant, Report, ReportKey, User
 from portal.models.base import today
 from portal.reports import grants
@@ -258,3 +261,44 @@ def test_the_admin_dashboard_lists_keys_the_anchor_has_not_confirmed(app, db_ses
     html = client.get("/admin/", headers=EN).get_data(as_text=True)
     assert anchor.fingerprint(bytes(erik.public_key)) in html and "sign-recipients" in html
     assert signed_in(app, db_session, world, "anna").get("/admin/").status_code == 403
+
+
+def test_an_account_marked_as_holding_its_own_keys_still_replaces_them_at_enrolment(app, db_session, settings,
+                                                                                    world):
+    """The review's attack: create an account, set key_version in the
+    database so its creator-made key pair passes for the handler's own, and
+    have the anchor sign it. Enrolment makes a new pair whatever the row says."""
+    from portal.staff.accounts import create_user
+    from support import csrf_token_from
+
+    bob = create_user(db_session, settings, username="bob", display_name="Bob", password=HANDLER_PASSWORD,
+                      roles={"handler"}).user
+    grants.add_member(db_session, world["whistle"], bob)
+    db_session.execute(text("UPDATE users SET key_version = 2 WHERE id = :id"), {"id": bob.id})
+    db_session.commit()
+    db_session.expire_all()
+    creator_key = keys.unlock_with_password(
+        HANDLER_PASSWORD, user_id=bob.id, salt=bob.login_salt, verifier=bob.login_verifier,
+        wrapped_private_key=bob.wrapped_private_key, pepper=settings.pepper, params=settings.argon2)
+
+    client = FormClient(app.test_client())
+    start = client.post_form("/handler/login", {"username": "bob", "password": HANDLER_PASSWORD, "code": ""})
+    assert start.headers["Location"].endswith("/handler/enrol")
+    page = client.get("/handler/enrol", headers=EN).get_data(as_text=True)
+    assert 'name="new_password"' in page  # a password of his own is asked for all the same
+    secret = base64.b32decode(re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page).group(1).replace(" ", ""))
+    own = "ett alldeles eget lösenord här"
+    done = client.post("/handler/enrol", data={"csrf_token": csrf_token_from(page), "saved": "y",
+                                               "code": totp.code_for_step(secret, totp.step_at(time.time())),
+                                               "new_password": own, "new_password_again": own})
+    assert done.status_code == 302
+    db_session.expire_all()
+    bob = db_session.get(User, bob.id)
+    assert bytes(bob.public_key) != keys.public_key_for(creator_key) and bob.key_version == 3
+    from support import anchor_user
+
+    anchor_user(db_session, settings, bob)
+    db_session.commit()
+    report = new_report(db_session, settings, track="misconduct", category="fraud")
+    assert db_session.get(ReportKey, (report.report_id, bob.id)) is not None
+    assert opens_anything(db_session, bob.id, creator_key) == []
