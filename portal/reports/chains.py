@@ -37,6 +37,10 @@ def _event_fields(event: StatusEvent) -> tuple:
 
 
 _FIELDS = {DIALOGUE: _message_fields, TIMELINE: _event_fields}
+# The last field of every link: "" normally; GAP when the entry was added to a
+# chain whose head did not match its end (entries removed or changed before),
+# so that adding to a damaged chain cannot heal it.
+NO_GAP, GAP = "", "gap"
 _HEADS = {DIALOGUE: ("dialogue_count", "dialogue_head"), TIMELINE: ("timeline_count", "timeline_head")}
 
 
@@ -57,7 +61,10 @@ def extend(report: Report, dek: bytes, name: str, entry, previous) -> None:
         return
     key = _key(report, dek, name)
     prev = previous.chain_mac if previous is not None and previous.chain_mac is not None else chain.GENESIS
-    entry.chain_mac = chain.link(key, prev, *_FIELDS[name](entry))
+    count_attr, head_attr = _HEADS[name]
+    intact = getattr(report, count_attr) == (previous.seq if previous is not None else 0) and \
+        chain.same(chain.head(key, getattr(report, count_attr) or 0, prev), getattr(report, head_attr))
+    entry.chain_mac = chain.link(key, prev, *_FIELDS[name](entry), NO_GAP if intact else GAP)
     _set_head(report, name, key, entry.seq, entry.chain_mac)
 
 
@@ -66,7 +73,7 @@ def seal(report: Report, dek: bytes, messages: Sequence[Message], events: Sequen
     for name, entries in ((DIALOGUE, messages), (TIMELINE, events)):
         key, prev = _key(report, dek, name), chain.GENESIS
         for entry in entries:
-            entry.chain_mac = chain.link(key, prev, *_FIELDS[name](entry))
+            entry.chain_mac = chain.link(key, prev, *_FIELDS[name](entry), NO_GAP)
             prev = entry.chain_mac
         _set_head(report, name, key, len(entries), prev)
     report.sealed = 1
@@ -95,9 +102,9 @@ def check(report: Report, dek: bytes, name: str, entries: Sequence, *, chained: 
         return Check(unsealed=True)
     key, prev, broken = _key(report, dek, name), chain.GENESIS, set()
     for place, entry in enumerate(entries, start=1):
-        expected = chain.link(key, prev, *_FIELDS[name](entry))
+        expected = chain.link(key, prev, *_FIELDS[name](entry), NO_GAP)
         if entry.seq != place or not chain.same(expected, entry.chain_mac):
-            broken.add(entry.id)
+            broken.add(entry.id)  # changed, moved, after a removed entry, or added after a gap
         prev = entry.chain_mac if entry.chain_mac is not None else expected
     count_attr, head_attr = _HEADS[name]
     cut = not chain.same(chain.head(key, len(entries), prev), getattr(report, head_attr)) or \

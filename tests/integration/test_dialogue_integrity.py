@@ -118,3 +118,25 @@ def test_a_message_moved_into_another_case_is_flagged_there_too(app, db_session,
     reporter.post_form("/follow-up", {"receipt": case["other"].receipt})
     html = reporter.get("/follow-up/case", headers=EN).get_data(as_text=True)
     assert WARNING in html and "could not be opened" in html and "Third from the handler" not in html
+
+
+@pytest.mark.parametrize("chain", ["dialogue", "timeline"])
+def test_adding_to_a_chain_cut_at_the_end_does_not_heal_it(app, db_session, settings, case, chain):
+    """The review's attack: remove the newest entry, then let a handler add
+    one; the new link must not make the removal vanish."""
+    report = db_session.get(Report, case["submitted"].report_id)
+    if chain == "dialogue":
+        tamper_cut_the_end(db_session, case)
+        db_session.commit()
+        dialogue.post_message(db_session, report, case["submitted"].data_key, author=AUTHOR_HANDLER,
+                              body="Fifth, after the cut", author_user_id=case["anna"].id)
+    else:
+        db_session.execute(StatusEvent.__table__.delete().where(StatusEvent.report_id == report.id,
+                                                                StatusEvent.seq == 2))
+        report.status = "new"
+        db_session.commit()
+        workflow.transition(db_session, report, case["submitted"].data_key, STATUS_ACKNOWLEDGED,
+                            actor_user_id=case["anna"].id)
+    db_session.commit()
+    for html in pages(app, db_session, case):
+        assert WARNING in html
