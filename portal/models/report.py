@@ -67,6 +67,8 @@ class Report(Base):
     dialogue_head: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     timeline_count: Mapped[int | None] = mapped_column(Integer)
     timeline_head: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    # Channel, exclusions, answers and files as sent, sealed (reports/manifest.py).
+    manifest_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     answers: Mapped[list[Answer]] = relationship(back_populates="report", cascade="all, delete-orphan")
     messages: Mapped[list[Message]] = relationship(

@@ -26,12 +26,13 @@ DIALOGUE = "dialogue"
 TIMELINE = "timeline"
 
 
-def _message_fields(message: Message) -> tuple:
+def _message_fields(message: Message, files: dict) -> tuple:
+    # The files sent with the message are part of it: one removed is noticed.
     return (message.id, message.seq, message.author, message.kind, message.sent_on.isoformat(),
-            message.author_user_id or "", chain.digest(message.body_ct))
+            message.author_user_id or "", chain.digest(message.body_ct), ",".join(sorted(files.get(message.id, ()))))
 
 
-def _event_fields(event: StatusEvent) -> tuple:
+def _event_fields(event: StatusEvent, _files: dict) -> tuple:
     return (event.id, event.seq, event.status, event.outcome or "", event.occurred_on.isoformat(),
             event.actor_user_id or "")
 
@@ -54,7 +55,7 @@ def _set_head(report: Report, name: str, key: bytes, count: int, last: bytes) ->
     setattr(report, head_attr, chain.head(key, count, last))
 
 
-def extend(report: Report, dek: bytes, name: str, entry, previous) -> None:
+def extend(report: Report, dek: bytes, name: str, entry, previous, file_ids=()) -> None:
     """Link a new entry after `previous` (None for the first) and move the head.
     A report not sealed yet keeps its entries unlinked until it is."""
     if not report.sealed:
@@ -64,16 +65,18 @@ def extend(report: Report, dek: bytes, name: str, entry, previous) -> None:
     count_attr, head_attr = _HEADS[name]
     intact = getattr(report, count_attr) == (previous.seq if previous is not None else 0) and \
         chain.same(chain.head(key, getattr(report, count_attr) or 0, prev), getattr(report, head_attr))
-    entry.chain_mac = chain.link(key, prev, *_FIELDS[name](entry), NO_GAP if intact else GAP)
+    entry.chain_mac = chain.link(key, prev, *_FIELDS[name](entry, {entry.id: file_ids}), NO_GAP if intact else GAP)
     _set_head(report, name, key, entry.seq, entry.chain_mac)
 
 
-def seal(report: Report, dek: bytes, messages: Sequence[Message], events: Sequence[StatusEvent]) -> None:
-    """Compute both chains of a report written before they existed."""
+def seal(report: Report, dek: bytes, messages: Sequence[Message], events: Sequence[StatusEvent],
+         files: dict | None = None) -> None:
+    """Compute both chains of a report written before they existed; `files`:
+    attachment ids by message id."""
     for name, entries in ((DIALOGUE, messages), (TIMELINE, events)):
         key, prev = _key(report, dek, name), chain.GENESIS
         for entry in entries:
-            entry.chain_mac = chain.link(key, prev, *_FIELDS[name](entry), NO_GAP)
+            entry.chain_mac = chain.link(key, prev, *_FIELDS[name](entry, files or {}), NO_GAP)
             prev = entry.chain_mac
         _set_head(report, name, key, len(entries), prev)
     report.sealed = 1
@@ -96,13 +99,15 @@ class Check:
         return not (self.broken or self.cut)
 
 
-def check(report: Report, dek: bytes, name: str, entries: Sequence, *, chained: bool) -> Check:
-    """Verify one chain; `entries` in the order of their seq."""
+def check(report: Report, dek: bytes, name: str, entries: Sequence, *, chained: bool,
+          files: dict | None = None) -> Check:
+    """Verify one chain; `entries` in the order of their seq, `files` the
+    attachment ids stored with each message."""
     if not report.sealed and not chained:
         return Check(unsealed=True)
     key, prev, broken = _key(report, dek, name), chain.GENESIS, set()
     for place, entry in enumerate(entries, start=1):
-        expected = chain.link(key, prev, *_FIELDS[name](entry), NO_GAP)
+        expected = chain.link(key, prev, *_FIELDS[name](entry, files or {}), NO_GAP)
         if entry.seq != place or not chain.same(expected, entry.chain_mac):
             broken.add(entry.id)  # changed, moved, after a removed entry, or added after a gap
         prev = entry.chain_mac if entry.chain_mac is not None else expected

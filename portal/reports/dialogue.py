@@ -46,7 +46,8 @@ class Entry:
 
 def post_message(session: Session, report: Report, dek: bytes, *, author: str, body: str,
                  kind: str = KIND_MESSAGE, author_user_id: str | None = None,
-                 sent_on: dt.date | None = None) -> Message:
+                 sent_on: dt.date | None = None, uploads=(), allowed_types=()) -> Message:
+    """A new entry of the dialogue, with its files, linked into the chain."""
     previous = session.scalar(select(Message).where(Message.report_id == report.id)
                               .order_by(Message.seq.desc()).limit(1))
     message = Message(
@@ -56,8 +57,11 @@ def post_message(session: Session, report: Report, dek: bytes, *, author: str, b
         read_by_handler=author != AUTHOR_REPORTER,
     )
     message.body_ct = sealing.seal_message(dek, body, report_id=report.id, message_id=message.id)
-    chains.extend(report, dek, chains.DIALOGUE, message, previous)
     session.add(message)
+    session.flush()  # the files refer to it
+    file_ids = [store.store_attachment(session, report, dek, upload, message_id=message.id,
+                                       allowed_types=allowed_types).id for upload in uploads]
+    chains.extend(report, dek, chains.DIALOGUE, message, previous, file_ids)
     if author == AUTHOR_REPORTER:
         report.last_reporter_message_on = message.sent_on
     session.flush()
@@ -97,10 +101,8 @@ def entries(db: Session, report: Report, dek: bytes, files: dict, messages: list
 # --- what the reporter sends ------------------------------------------------------
 
 def reporter_reply(db: Session, settings: Settings, case: OpenCase, body: str, uploads) -> None:
-    message = post_message(db, case.report, case.dek, author=AUTHOR_REPORTER, body=body)
-    for upload in uploads:
-        store.store_attachment(db, case.report, case.dek, upload, message_id=message.id,
-                               allowed_types=settings.allowed_upload_types)
+    post_message(db, case.report, case.dek, author=AUTHOR_REPORTER, body=body, uploads=uploads,
+                 allowed_types=settings.allowed_upload_types)
 
 
 def request_meeting(db: Session, case: OpenCase, body: str) -> None:

@@ -23,19 +23,24 @@ from ..models import Channel, Exclusion, KeyGrant, Membership, Report, ReportKey
 from ..models.base import today
 from ..organisation.channels import channel_handlers
 from ..trust.statements import is_anchored
-from . import keys
+from . import keys, manifest
 
 
 class GrantRefused(Exception):
     """The target may not read this case (not in the channel, excluded, not trusted)."""
 
 
-def may_receive(db: Session, settings: Settings, report: Report, user: User) -> bool:
+def may_receive(db: Session, settings: Settings, report: Report, dek: bytes, user: User) -> bool:
+    """Decided by the channel and exclusions sealed with the report (the rows
+    saying the same could be changed by a database writer) and the anchor."""
     if not (user.is_handler and user.active):
         return False
-    member = db.get(Membership, (report.channel_id, user.id)) is not None
-    excluded = db.get(Exclusion, (report.id, user.id)) is not None
-    return member and not excluded and is_anchored(db, settings, user, report.channel_id)
+    try:
+        channel_id, excluded = manifest.routing(report, dek)
+    except manifest.ManifestBroken:
+        return False
+    member = db.get(Membership, (channel_id, user.id)) is not None
+    return member and user.id not in excluded and is_anchored(db, settings, user, channel_id)
 
 
 def add_member(db: Session, channel: Channel, user: User, *, actor_user_id: str | None = None) -> int:
@@ -107,11 +112,14 @@ def approve(db: Session, settings: Settings, holder: User, private_key: bytes, t
     done = 0
     for grant in list(db.scalars(_askable(holder).where(KeyGrant.user_id == target.id))):
         report = db.get(Report, grant.report_id)
-        if not may_receive(db, settings, report, target):
-            if _never_receives(db, report, target):
+        try:
+            dek = keys.unwrap_for_handler(db, report, holder, private_key)
+        except keys.AccessDenied:
+            continue  # the holder's own wrap does not open: nothing to give
+        if not may_receive(db, settings, report, dek, target):
+            if _never_receives(db, report, dek, target):
                 db.delete(grant)
             continue
-        dek = keys.unwrap_for_handler(db, report, holder, private_key)
         keys.grant_key(db, report, dek, target)
         audit.record(db, "case.key_granted", actor_user_id=holder.id, target_type="report", target_id=report.id,
                      user_id=target.id, requested_by=grant.requested_by)
@@ -132,11 +140,14 @@ def refuse(db: Session, holder: User, target: User) -> int:
     return len(refused)
 
 
-def _never_receives(db: Session, report: Report, user: User) -> bool:
+def _never_receives(db: Session, report: Report, dek: bytes, user: User) -> bool:
     """Excluded by the reporter, or no longer a handler of the channel: the grant can go."""
-    member = db.get(Membership, (report.channel_id, user.id)) is not None
-    excluded = db.get(Exclusion, (report.id, user.id)) is not None
-    return excluded or not member or not (user.is_handler and user.active)
+    try:
+        channel_id, excluded = manifest.routing(report, dek)
+    except manifest.ManifestBroken:
+        return False  # keep it: the case is flagged, a person decides
+    member = db.get(Membership, (channel_id, user.id)) is not None
+    return user.id in excluded or not member or not (user.is_handler and user.active)
 
 
 def fulfil_with_escrow(db: Session, settings: Settings, escrow_private_key: bytes) -> tuple[int, int]:
@@ -147,12 +158,11 @@ def fulfil_with_escrow(db: Session, settings: Settings, escrow_private_key: byte
     granted = left = 0
     for grant, report in db.execute(select(KeyGrant, Report).join(Report, Report.id == KeyGrant.report_id)).all():
         target = db.get(User, grant.user_id)
-        if target is None or _never_receives(db, report, target):
+        dek = keys.unwrap_with_escrow(report, escrow_private_key)
+        if target is None or (dek is not None and _never_receives(db, report, dek, target)):
             db.delete(grant)
             continue
-        dek = keys.unwrap_with_escrow(report, escrow_private_key) if may_receive(db, settings, report, target) \
-            else None
-        if dek is None:
+        if dek is None or not may_receive(db, settings, report, dek, target):
             left += 1
             continue
         keys.grant_key(db, report, dek, target)
@@ -164,15 +174,15 @@ def fulfil_with_escrow(db: Session, settings: Settings, escrow_private_key: byte
     return granted, left
 
 
-def colleagues_without_key(db: Session, settings: Settings, report: Report) -> list[User]:
+def colleagues_without_key(db: Session, settings: Settings, report: Report, dek: bytes) -> list[User]:
     """Handlers of the case's channel who may read it but hold no key yet."""
     users = channel_handlers(db, report.channel_id)
     holders = set(db.scalars(select(ReportKey.user_id).where(ReportKey.report_id == report.id)))
-    return [u for u in users if u.id not in holders and may_receive(db, settings, report, u)]
+    return [u for u in users if u.id not in holders and may_receive(db, settings, report, dek, u)]
 
 
 def give_access(db: Session, settings: Settings, report: Report, holder: User, dek: bytes, target: User) -> None:
-    if not may_receive(db, settings, report, target):
+    if not may_receive(db, settings, report, dek, target):
         raise GrantRefused()
     keys.grant_key(db, report, dek, target)
     db.execute(delete(KeyGrant).where(KeyGrant.report_id == report.id, KeyGrant.user_id == target.id))

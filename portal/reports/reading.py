@@ -9,12 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from crypto import DecryptionError
 
 from ..attachments import store
 from ..domain.taxonomy import ANSWERS
 from ..models import Attachment, AuditEvent, Note, Report, User
 from .. import audit
-from . import chains, dialogue, grants, sealing
+from . import chains, dialogue, grants, manifest, sealing
 from .access import OpenCase
 
 
@@ -25,9 +26,14 @@ class NoSuchAttachment(LookupError):
 def _opened_answers(report: Report, dek: bytes) -> tuple[list[tuple[str, str]], bool]:
     """(answer code, text) in the order the forms ask them, and whether the
     report was written with chains (its answers say so)."""
-    opened = {a.field: sealing.open_answer(dek, a.body_ct, report_id=report.id, answer_id=a.id, code=a.field)
-              for a in report.answers}
-    chained = any(was_chained for _text, was_chained in opened.values())
+    opened, damaged = {}, False
+    for answer in report.answers:
+        try:
+            opened[answer.field] = sealing.open_answer(dek, answer.body_ct, report_id=report.id,
+                                                       answer_id=answer.id, code=answer.field)
+        except (DecryptionError, KeyError):  # altered, moved, or under an unknown code
+            damaged = True
+    chained = damaged or any(was_chained for _text, was_chained in opened.values())
     return [(code, opened[code][0]) for code in ANSWERS if code in opened], chained
 
 
@@ -44,23 +50,31 @@ class Verified:
     events: list
     dialogue: chains.Check
     timeline: chains.Check
+    sent: manifest.Check = field(default_factory=manifest.Check)  # answers, files, channel, exclusions
 
     @property
     def intact(self) -> bool:
-        return self.dialogue.intact and self.timeline.intact
+        return self.dialogue.intact and self.timeline.intact and self.sent.intact
 
     @property
     def unsealed(self) -> bool:
         return self.dialogue.unsealed or self.timeline.unsealed
 
 
-def _verified(db: Session, report: Report, dek: bytes, chained: bool) -> Verified:
+def _file_ids(files: dict) -> dict:
+    return {message_id: [f["id"] for f in entries] for message_id, entries in files.items() if message_id}
+
+
+def _verified(db: Session, report: Report, dek: bytes, chained: bool, files: dict) -> Verified:
     messages, events = dialogue.messages_of(db, report), list(report.events)
-    return Verified(messages, events, chains.check(report, dek, chains.DIALOGUE, messages, chained=chained),
-                    chains.check(report, dek, chains.TIMELINE, events, chained=chained))
+    ids = _file_ids(files)
+    return Verified(messages, events,
+                    chains.check(report, dek, chains.DIALOGUE, messages, chained=chained, files=ids),
+                    chains.check(report, dek, chains.TIMELINE, events, chained=chained),
+                    manifest.check(db, report, dek, chained=chained))
 
 
-def _seal_older_report(db: Session, report: Report, dek: bytes, verified: Verified) -> bool:
+def _seal_older_report(db: Session, report: Report, dek: bytes, verified: Verified, files: dict) -> bool:
     """Compute the chains of a report written before they existed, once. If
     the audit log shows it was sealed before, its seals were stripped: it is
     not sealed again (that would bless what was changed) and stays flagged."""
@@ -69,7 +83,7 @@ def _seal_older_report(db: Session, report: Report, dek: bytes, verified: Verifi
         AuditEvent.detail.like('%"sealed":true%')).limit(1))
     if sealed_before is not None:
         return False
-    chains.seal(report, dek, verified.messages, verified.events)
+    chains.seal(report, dek, verified.messages, verified.events, _file_ids(files))
     return True
 
 
@@ -107,7 +121,7 @@ def reporter_case(db: Session, case: OpenCase) -> ReporterCase:
     report, dek = case.report, case.dek
     files = files_by_message(db, report, dek)
     texts, chained = _opened_answers(report, dek)
-    verified = _verified(db, report, dek, chained)
+    verified = _verified(db, report, dek, chained, files)
     return ReporterCase(report=report, answers=texts, events=verified.events,
                         messages=dialogue.entries(db, report, dek, files, verified.messages, verified.dialogue,
                                                   side=dialogue.REPORTER_SIDE),
@@ -140,12 +154,13 @@ def handler_case(db: Session, settings: Settings, user: User, case: OpenCase) ->
     report, dek = case.report, case.dek
     files = files_by_message(db, report, dek)
     texts, chained = _opened_answers(report, dek)
-    verified = _verified(db, report, dek, chained)
-    sealed_now = verified.unsealed and _seal_older_report(db, report, dek, verified)
+    verified = _verified(db, report, dek, chained, files)
+    sealed_now = verified.unsealed and _seal_older_report(db, report, dek, verified, files)
     if sealed_now:
-        verified = _verified(db, report, dek, chained)
+        verified = _verified(db, report, dek, chained, files)
     elif verified.unsealed and not report.sealed:  # seals stripped: say so
-        verified = Verified(verified.messages, verified.events, chains.Check(cut=True), chains.Check(cut=True))
+        verified = Verified(verified.messages, verified.events, chains.Check(cut=True), chains.Check(cut=True),
+                            verified.sent)
     messages = dialogue.entries(db, report, dek, files, verified.messages, verified.dialogue,
                                 side=dialogue.HANDLER_SIDE)
     notes = [{"author_user_id": n.author_user_id, "created_at": n.created_at, "body": read_note(report, dek, n)}
@@ -158,4 +173,4 @@ def handler_case(db: Session, settings: Settings, user: User, case: OpenCase) ->
     extra = {"sealed": True} if sealed_now else {}
     audit.record(db, "case.view", actor_user_id=user.id, target_type="report", target_id=report.id, **extra)
     return HandlerCase(report, texts, files.get(None, []), messages, notes, verified.events, trail,
-                       grants.colleagues_without_key(db, settings, report), authors, verified)
+                       grants.colleagues_without_key(db, settings, report, dek), authors, verified)

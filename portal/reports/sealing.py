@@ -52,8 +52,9 @@ CHAINED_ANSWER_LABELS = MappingProxyType({code: f"answer2:{code}" for code in AN
 MESSAGE_LABEL = "message"
 NOTE_LABEL = "note"
 ATTACHMENT_META_LABEL = "attachment-meta"
+MANIFEST_LABEL = "manifest"  # row id: the report's own id
 FIELD_LABELS = (*ANSWER_LABELS.values(), *CHAINED_ANSWER_LABELS.values(), MESSAGE_LABEL, NOTE_LABEL,
-                ATTACHMENT_META_LABEL)
+                ATTACHMENT_META_LABEL, MANIFEST_LABEL)
 
 
 def _seal(dek: bytes, text: str, report_id: str, row_id: str, label: str) -> bytes:
@@ -93,6 +94,15 @@ def seal_note(dek: bytes, text: str, *, report_id: str, note_id: str) -> bytes:
 
 def open_note(dek: bytes, blob: bytes, *, report_id: str, note_id: str) -> str:
     return _open(dek, blob, report_id, note_id, NOTE_LABEL)
+
+
+def seal_manifest(dek: bytes, manifest: dict, *, report_id: str) -> bytes:
+    """What the report was when sent (reports/manifest.py), as one JSON field blob."""
+    return _seal(dek, json.dumps(manifest, sort_keys=True), report_id, report_id, MANIFEST_LABEL)
+
+
+def open_manifest(dek: bytes, blob: bytes, *, report_id: str) -> dict:
+    return json.loads(_open(dek, blob, report_id, report_id, MANIFEST_LABEL))
 
 
 # --- attachments ------------------------------------------------------------------

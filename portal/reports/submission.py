@@ -21,7 +21,7 @@ from ..domain.taxonomy import STATUS_NEW
 from ..models import Answer, Exclusion, KeyGrant, Report, StatusEvent, new_id
 from ..models.base import today
 from ..organisation.channels import route
-from . import chains, form_tokens, keys, sealing
+from . import chains, form_tokens, keys, manifest, sealing
 from .recipients import channel_recipients
 
 
@@ -109,6 +109,8 @@ def submit(session: Session, settings: Settings, new: NewReport, received_on: dt
         keys.grant_key(session, report, dek, user)
     for user_id in new.excluded_user_ids:
         session.add(Exclusion(report_id=report_id, user_id=user_id))
+    manifest.seal(report, dek, manifest.Manifest(channel_id, frozenset(new.excluded_user_ids),
+                                                 frozenset(a.field for a in report.answers)))
     received = StatusEvent(id=new_id(), report_id=report_id, seq=1, status=STATUS_NEW, occurred_on=received_on)
     chains.seal(report, dek, [], [received])  # an empty dialogue, a timeline of one
     session.add(received)
@@ -166,9 +168,14 @@ def submit_once(session: Session, settings: Settings, token: str, new: NewReport
         form_tokens.claim(session, token)
         submitted = submit(session, settings, new)
         report = session.get(Report, submitted.report_id)
-        files = tuple(file_summary(store.store_attachment(
-            session, report, submitted.data_key, upload, allowed_types=settings.allowed_upload_types))
-            for upload in uploads)
+        stored = [store.store_attachment(session, report, submitted.data_key, upload,
+                                         allowed_types=settings.allowed_upload_types) for upload in uploads]
+        if stored:  # the files belong to what was sent
+            sent = manifest.read(report, submitted.data_key)
+            manifest.seal(report, submitted.data_key,
+                          manifest.Manifest(sent.channel_id, sent.excluded, sent.answers,
+                                            frozenset(s.id for s in stored)))
+        files = tuple(file_summary(s) for s in stored)
         sent = SentReport(submitted.receipt, files)
         return ReceiptToShow(sent, form_tokens.hold(session, token, sent.to_bytes()))
     except IntegrityError:

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 from config import Settings
 
 from .. import audit
-from ..attachments import store
 from ..domain.taxonomy import AUTHOR_HANDLER, HANDLER_KINDS, KIND_FEEDBACK, OBSTACLE, OUTCOME_REMOVED, STATUS_CLOSED
 from ..models import Note, PublishedSummary, Report, User, new_id
 from . import dialogue, sealing, stories, workflow
@@ -21,10 +20,8 @@ def reply(db: Session, settings: Settings, user: User, case: OpenCase, kind: str
         raise ValueError(kind)
     report, dek = case.report, case.dek
     message = dialogue.post_message(db, report, dek, author=AUTHOR_HANDLER, kind=kind, body=body,
-                                    author_user_id=user.id)
-    for upload in uploads:
-        store.store_attachment(db, report, dek, upload, message_id=message.id,
-                               allowed_types=settings.allowed_upload_types)
+                                    author_user_id=user.id, uploads=uploads,
+                                    allowed_types=settings.allowed_upload_types)
     if kind == KIND_FEEDBACK and report.feedback_on is None:
         report.feedback_on = message.sent_on
     audit.record(db, f"case.{kind}", actor_user_id=user.id, target_type="report", target_id=report.id,

@@ -140,3 +140,51 @@ def test_adding_to_a_chain_cut_at_the_end_does_not_heal_it(app, db_session, sett
     db_session.commit()
     for html in pages(app, db_session, case):
         assert WARNING in html
+
+
+def tamper_remove_an_answer(db_session, case):
+    from portal.models import Answer
+
+    db_session.execute(Answer.__table__.delete().where(Answer.report_id == case["submitted"].report_id,
+                                                       Answer.field == "change"))
+
+
+def tamper_make_it_look_old(db_session, case):
+    """The review's attack: remove every answer (the only sign that a report is
+    chained), mark it unsealed and change a message, hoping for a re-seal."""
+    from portal.models import Answer
+
+    report = db_session.get(Report, case["submitted"].report_id)
+    db_session.execute(Answer.__table__.delete().where(Answer.report_id == report.id))
+    report.sealed, report.manifest_ct = 0, None
+    _message(db_session, case, 1).author = AUTHOR_REPORTER
+
+
+def tamper_remove_a_messages_file(db_session, case):
+    from portal.models import Attachment
+
+    db_session.execute(Attachment.__table__.delete().where(Attachment.message_id == case["messages"][5]))
+
+
+@pytest.fixture
+def case_with_files(app, db_session, settings, case):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    report = db_session.get(Report, case["submitted"].report_id)
+    message = dialogue.post_message(db_session, report, case["submitted"].data_key, author=AUTHOR_REPORTER,
+                                    body="Fifth, with a file", uploads=[FileStorage(io.BytesIO(b"notes"), "n.txt")],
+                                    allowed_types=settings.allowed_upload_types)
+    db_session.commit()
+    case["messages"][5] = message.id
+    return case
+
+
+@pytest.mark.parametrize("tamper", [tamper_remove_an_answer, tamper_make_it_look_old, tamper_remove_a_messages_file],
+                         ids=lambda f: f.__name__)
+def test_removing_what_was_sent_is_flagged_on_both_sides(app, db_session, case_with_files, tamper):
+    tamper(db_session, case_with_files)
+    db_session.commit()
+    for html in pages(app, db_session, case_with_files):
+        assert WARNING in html

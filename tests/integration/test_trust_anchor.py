@@ -200,15 +200,19 @@ def test_an_excluded_handler_never_receives_the_key_whoever_approves(app, db_ses
     db_session.commit()
     anna = signed_in(app, db_session, world, "anna")
     anna.post_form("/handler/access-requests", {}, action=f"/handler/access-requests/{bjorn.id}/approve")
+    db_session.expire_all()
+    assert db_session.get(KeyGrant, (excluded.report_id, bjorn.id)) is None  # the approval dropped it
     assert anna.post_form(f"/handler/case/{excluded.report_id}", {"user_id": bjorn.id},
                           action=f"/handler/case/{excluded.report_id}/grant").status_code == 400
+    # The writer also deletes the exclusion row: the exclusion sealed with the report still holds.
+    db_session.execute(text("DELETE FROM exclusions WHERE report_id = :r"), {"r": excluded.report_id})
     db_session.add(KeyGrant(report_id=excluded.report_id, user_id=bjorn.id))
     db_session.commit()
+    anna.post_form("/handler/access-requests", {}, action=f"/handler/access-requests/{bjorn.id}/approve")
     grants.fulfil_with_escrow(db_session, settings, secrets.token_bytes(32))
     db_session.commit()
     db_session.expire_all()
     assert db_session.get(ReportKey, (excluded.report_id, bjorn.id)) is None
-    assert db_session.scalar(select(func.count()).select_from(KeyGrant)) == 0  # the grants went
 
 
 def test_a_channel_nobody_trusted_can_read_takes_no_report(client, db_session, settings):
@@ -302,3 +306,43 @@ def test_an_account_marked_as_holding_its_own_keys_still_replaces_them_at_enrolm
     report = new_report(db_session, settings, track="misconduct", category="fraud")
     assert db_session.get(ReportKey, (report.report_id, bob.id)) is not None
     assert opens_anything(db_session, bob.id, creator_key) == []
+
+
+def test_a_case_moved_to_another_channel_reaches_nobody_there(app, db_session, settings, world):
+    """The review's attack: move a report into another channel in the
+    database and queue a grant there; the channel sealed with it decides."""
+    improvement = new_report(db_session, settings)
+    carin = world["handlers"]["carin"]
+    db_session.execute(text("UPDATE reports SET channel_id = :c WHERE id = :r"),
+                       {"c": world["whistle"].id, "r": improvement.report_id})
+    db_session.add(KeyGrant(report_id=improvement.report_id, user_id=carin.id))
+    db_session.commit()
+    anna = signed_in(app, db_session, world, "anna")
+    anna.post_form("/handler/access-requests", {}, action=f"/handler/access-requests/{carin.id}/approve")
+    db_session.expire_all()
+    assert db_session.get(ReportKey, (improvement.report_id, carin.id)) is None
+    from portal.reports import manifest
+
+    moved = db_session.get(Report, improvement.report_id)
+    assert "channel" in manifest.check(db_session, moved, improvement.data_key, chained=True).problems
+    # The reporter, who still opens it, is told.
+    reporter = FormClient(app.test_client())
+    reporter.post_form("/follow-up", {"receipt": improvement.receipt})
+    assert "no longer matches the sealed record" in reporter.get("/follow-up/case", headers=EN).get_data(
+        as_text=True)
+
+
+def test_the_escrow_batch_keeps_an_exclusion_whose_row_was_deleted(app, db_session, settings, world):
+    from crypto.keys import generate_keypair
+
+    escrow_private, escrow_public = generate_keypair()
+    with_escrow = settings.with_overrides(escrow_public_key=escrow_public.hex())
+    bjorn = world["handlers"]["bjorn"]
+    excluded = new_report(db_session, with_escrow, exclude=[bjorn.id])
+    db_session.execute(text("DELETE FROM exclusions WHERE report_id = :r"), {"r": excluded.report_id})
+    db_session.add(KeyGrant(report_id=excluded.report_id, user_id=bjorn.id))
+    db_session.commit()
+    granted, _left = grants.fulfil_with_escrow(db_session, with_escrow, escrow_private)
+    db_session.commit()
+    assert granted == 0 and db_session.get(ReportKey, (excluded.report_id, bjorn.id)) is None
+    assert db_session.get(KeyGrant, (excluded.report_id, bjorn.id)) is None  # excluded: the grant goes

@@ -130,7 +130,8 @@ def grant(report_id):
     if opened is None:
         return _case_page(report_id, 400)
     form.user_id.choices = [(u.id, u.display_name)
-                            for u in grants.colleagues_without_key(db.session(), current_settings(), opened.report)]
+                            for u in grants.colleagues_without_key(db.session(), current_settings(), opened.report,
+                                                                   opened.dek)]
     if not form.validate():
         return _case_page(report_id, 400, grant_form=form)
     try:
