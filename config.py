@@ -52,6 +52,9 @@ class Settings:
     # The trust anchor's Ed25519 public keys (raw), pinned here and never in
     # the database: only keys they signed receive report keys (docs/crypto.md, 10).
     anchor_public_keys: tuple[bytes, ...] = ()
+    # The hash of the last audit event written before the log was keyed, for
+    # installations older than that (`portal audit verify` says what to pin).
+    audit_legacy_head: bytes | None = None
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_user: str = ""
@@ -133,6 +136,19 @@ def _anchor_keys(instance: Path, production: bool) -> tuple[bytes, ...]:
     return keys
 
 
+def _hex_or_none(name: str, length: int) -> bytes | None:
+    raw = _env(name).strip()
+    if not raw:
+        return None
+    try:
+        value = bytes.fromhex(raw)
+    except ValueError as exc:
+        raise ConfigError(f"PORTAL_{name} must be hexadecimal") from exc
+    if len(value) != length:
+        raise ConfigError(f"PORTAL_{name} has {2 * length} hex digits")
+    return value
+
+
 def _new_anchor_hex() -> str:
     return anchor.generate_anchor_key()[0].hex()
 
@@ -185,6 +201,7 @@ def load_settings() -> Settings:
         k_anonymity_misconduct=_env_int("K_ANONYMITY_MISCONDUCT", 10),
         escrow_public_key=_env("ESCROW_PUBLIC_KEY"),
         anchor_public_keys=_anchor_keys(instance, production),
+        audit_legacy_head=_hex_or_none("AUDIT_LEGACY_HEAD", 32),
         smtp_host=_env("SMTP_HOST"),
         smtp_port=_env_int("SMTP_PORT", 25),
         smtp_user=_env("SMTP_USER"),

@@ -71,10 +71,11 @@ def record(session: Session, action: str, *, actor_user_id: str | None = None,
     raise RuntimeError("could not append to the audit log")
 
 
-def verify(session: Session) -> Break | None:
-    """Where the log's chains break, or None when every lane holds."""
+def verify(session: Session, legacy_head: bytes | None = None) -> Break | None:
+    """Where the log's chains break, or None when every lane holds;
+    `legacy_head`: the pinned hash of the last event written before the log was keyed."""
     events = session.scalars(select(AuditEvent).order_by(AuditEvent.lane, AuditEvent.seq))
-    return first_broken_link(events, _key(session))
+    return first_broken_link(events, _key(session), legacy_head)
 
 
 def lane_heads(session: Session) -> list[tuple[int, int, bytes]]:

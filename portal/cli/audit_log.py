@@ -26,8 +26,12 @@ def verify_command(heads_file) -> None:
     """Check every chain of the audit log and every signed head; exit 1 if anything fails."""
     settings, session = current_settings(), db.session()
     problems = []
-    broken = audit.verify(session)
-    if broken is not None:
+    broken = audit.verify(session, settings.audit_legacy_head)
+    if broken is not None and broken.unpinned_legacy is not None:
+        problems.append("lane 0 starts with events written before the log was keyed. If this installation is "
+                        "that old and its log was not tampered with, pin their last hash in the environment: "
+                        f"PORTAL_AUDIT_LEGACY_HEAD={broken.unpinned_legacy.hex()}")
+    elif broken is not None:
         where = f"event {broken.seq}" if broken.seq is not None else "its keyed events"
         problems.append(f"lane {broken.lane}: the chain breaks at {where}")
     checks = audit.check_heads(session, settings.anchor_public_keys)
@@ -49,6 +53,8 @@ def verify_command(heads_file) -> None:
             click.echo(problem, err=True)
         sys.exit(1)
     click.echo(f"The audit log verifies: every lane, and {len(checks)} signed head(s).")
+    if heads_file is None:
+        click.echo("Signed heads were read from the database only; pass --heads with the copies kept outside it.")
 
 
 @audit_group.command("sign")
@@ -60,7 +66,7 @@ def sign_command(anchor_key_file, record_file) -> None:
     """Sign where every lane of the audit log ends now (after verifying it)."""
     private_key = key_files.read_anchor(anchor_key_file, current_settings())
     with db.unit_of_work() as session:
-        if audit.verify(session) is not None:
+        if audit.verify(session, current_settings().audit_legacy_head) is not None:
             click.echo("The audit log does not verify (portal audit verify says where): nothing signed.", err=True)
             sys.exit(1)
         head = audit.sign_head(session, private_key)

@@ -56,14 +56,26 @@ def test_intact_lanes_verify():
     assert first_broken_link(lane(0, 5) + lane(3, 4) + lane(7, 1), KEY) is None
 
 
-def test_an_unkeyed_start_of_lane_zero_verifies_and_is_anchored():
+def test_an_unkeyed_start_of_lane_zero_verifies_only_up_to_its_pinned_head():
     events = lane(0, 6, legacy=3) + lane(2, 2)
-    assert first_broken_link(events, KEY) is None
+    pinned = events[2].hash
+    assert first_broken_link(events, KEY, pinned) is None
+    # Without the pin, the log says what would be pinned instead of passing.
+    assert first_broken_link(events, KEY) == Break(0, 4, unpinned_legacy=pinned)
     # Re-hashing an unkeyed event (no key needed) breaks the first keyed one after it.
     forged = replace(events[1], action="user.create")
     forged = replace(forged, hash=legacy_hash(forged.prev_hash, fields_of(forged)))
     later = replace(events[2], prev_hash=forged.hash, hash=legacy_hash(forged.hash, fields_of(events[2])))
-    assert first_broken_link([events[0], forged, later] + events[3:], KEY) == Break(0, 4)
+    assert first_broken_link([events[0], forged, later] + events[3:], KEY, pinned) == Break(0, 4)
+
+
+def test_a_log_passed_off_as_entirely_unkeyed_does_not_verify():
+    """The review's attack: every event rewritten as an unkeyed one of lane 0."""
+    forged = lane(0, 8, legacy=8)
+    assert first_broken_link(forged, KEY) == Break(0, None, unpinned_legacy=forged[-1].hash)
+    assert first_broken_link(forged, KEY, secrets.token_bytes(32)) == Break(0, None)
+    genuine_old = lane(0, 3, legacy=3)
+    assert first_broken_link(genuine_old, KEY, genuine_old[-1].hash) is None
 
 
 def test_edited_event_breaks_the_chain_at_that_event():

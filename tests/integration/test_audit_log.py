@@ -166,3 +166,24 @@ if os.environ.get("TEST_DATABASE_URL"):
     @pytest.mark.parametrize("empty_database", ["postgresql"], indirect=True)
     def test_two_requests_in_different_lanes_do_not_wait_for_each_other(app, database, monkeypatch):
         _two_requests_in_different_lanes_do_not_wait_for_each_other(app, database, monkeypatch)
+
+
+def test_a_log_rewritten_as_if_written_before_it_was_keyed_does_not_verify(app, db_session):
+    """The review's attack, without the pepper: every event moved to lane 0 as
+    an unkeyed one, re-linked with SHA-256, the signed heads deleted."""
+    some_events(db_session, 30)
+    events = sorted(db_session.scalars(select(AuditEvent)), key=lambda e: (e.at, e.lane, e.seq))
+    rows = [dict(at=e.at, actor_user_id=e.actor_user_id, action=e.action, target_type=e.target_type,
+                 target_id=e.target_id, detail=e.detail) for e in events]
+    db_session.execute(text("DELETE FROM audit_events"))
+    db_session.execute(text("DELETE FROM audit_heads"))
+    prev = bytes(32)
+    for seq, row in enumerate(rows, start=1):
+        fields = AuditFields(0, seq, row["at"], row["actor_user_id"], row["action"], row["target_type"],
+                             row["target_id"], row["detail"])
+        digest = legacy_hash(prev, fields)
+        db_session.add(AuditEvent(lane=0, seq=seq, format=0, prev_hash=prev, hash=digest, **row))
+        prev = digest
+    db_session.commit()
+    result = verify(app)
+    assert result.exit_code == 1 and "PORTAL_AUDIT_LEGACY_HEAD" in result.output

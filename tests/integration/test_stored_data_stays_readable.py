@@ -135,7 +135,9 @@ def test_the_old_unkeyed_audit_events_are_anchored_by_the_keyed_ones_after_them(
         lane0 = list(session.scalars(select(AuditEvent).where(AuditEvent.lane == 0).order_by(AuditEvent.seq)))
         formats = [event.format for event in lane0]
         assert LEGACY in formats and KEYED in formats and formats.index(KEYED) > 0
-        assert audit.verify(session) is None
+        pinned = next(event.hash for event in reversed(lane0) if event.format == LEGACY)
+        assert audit.verify(session).unpinned_legacy == pinned  # says what to pin
+        assert audit.verify(session, pinned) is None
         # A database writer edits an old event and re-links the unkeyed events after it.
         legacy = [event for event in lane0 if event.format == LEGACY]
         prev = legacy[0].prev_hash
@@ -147,6 +149,6 @@ def test_the_old_unkeyed_audit_events_are_anchored_by_the_keyed_ones_after_them(
                                                        event.target_type, event.target_id, event.detail))
             prev = event.hash
         session.commit()
-        assert audit.verify(session) is not None
+        assert audit.verify(session, pinned) is not None
     finally:
         session.close()
