@@ -177,6 +177,7 @@ def test_a_log_rewritten_as_if_written_before_it_was_keyed_does_not_verify(app, 
                  target_id=e.target_id, detail=e.detail) for e in events]
     db_session.execute(text("DELETE FROM audit_events"))
     db_session.execute(text("DELETE FROM audit_heads"))
+    db_session.expunge_all()
     prev = bytes(32)
     for seq, row in enumerate(rows, start=1):
         fields = AuditFields(0, seq, row["at"], row["actor_user_id"], row["action"], row["target_type"],
