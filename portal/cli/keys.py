@@ -42,5 +42,5 @@ def grant_pending_command(escrow_key_file) -> None:
                    "cannot be opened with it.", err=True)
     with db.unit_of_work() as session:
         granted, left = fulfil_with_escrow(session, current_settings(), private_key)
-    click.echo(f"Keys granted: {granted}; still waiting: {left} (handlers who have not signed in yet, or "
-               "reports from before the escrow key, which wait for a key holder's sign-in).")
+    click.echo(f"Keys granted: {granted}; still waiting: {left} (handlers whose key the anchor has not signed "
+               "yet, or reports from before the escrow key, which wait for a key holder's approval).")

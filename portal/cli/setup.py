@@ -74,7 +74,7 @@ def create_user_command(username: str, display_name: str, roles: tuple[str, ...]
 @click.option("--username", required=True)
 @click.option("--channel", "channel_name", required=True, help="The channel's name.")
 def add_member_command(username: str, channel_name: str) -> None:
-    """Add a handler to a channel; its existing cases wait for a key holder's next sign-in."""
+    """Add a handler to a channel; its existing cases wait for a key holder's approval."""
     with db.unit_of_work() as session:
         user = session.scalar(select(User).where(User.username == username.strip().lower()))
         channel = session.scalar(select(Channel).where(Channel.name == channel_name))
@@ -82,4 +82,5 @@ def add_member_command(username: str, channel_name: str) -> None:
             click.echo("No such user or channel.", err=True)
             sys.exit(1)
         queued = add_member(session, channel, user)
-    click.echo(f"{user.username} added to {channel.name}; {queued} case(s) wait for a key holder to sign in.")
+    click.echo(f"{user.username} added to {channel.name}; {queued} case(s) wait until a colleague who holds their "
+               "keys approves (Access requests), and new reports until the anchor signs the handler's key.")

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import sys
 import crypto, crypto.encoding, crypto.envelope, crypto.errors, crypto.kdf
-import crypto.keys, crypto.receipt, crypto.session, crypto.stream, crypto.totp, crypto.anchor
+import crypto.keys, crypto.receipt, crypto.session, crypto.stream, crypto.totp, crypto.anchor, crypto.anchor_tool
 bad = sorted(m for m in sys.modules if m.split('.')[0] in {'portal', 'flask', 'sqlalchemy', 'werkzeug', 'config'})
 assert not bad, bad
 print('ok')

@@ -12,10 +12,11 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 
-from crypto import DecryptionError, anchor, envelope, keys, totp
-from portal.models import AuditEvent, KeyGrant, Report, ReportKey, User
+from crypto import DecryptionError, anchor, anchor_tool, envelope, keys, totp
+from portal.models import AuditEvent, KeyGrant, RecipientStatement, Report, ReportKey, User
 from portal.models.base import today
 from portal.reports import grants
+from portal.staff.accounts import create_user
 from support import (
     HANDLER_PASSWORD,
     TEST_ANCHOR_PRIVATE,
@@ -131,7 +132,7 @@ def test_an_operators_new_account_reads_nothing_until_the_anchor_and_a_holder_ag
     # Only a pinned anchor key can sign; then new reports reach him.
     unpinned = tmp_path / "other.key"
     unpinned.write_text(anchor.generate_anchor_key()[0].hex())
-    wrong = runner.invoke(args=["portal", "sign-recipients", "--anchor-key-file", str(unpinned), "--yes"])
+    wrong = runner.invoke(args=["portal", "sign-recipients", "--anchor-key-file", str(unpinned)])
     assert wrong.exit_code == 1 and "not pinned" in wrong.output
     key_file = tmp_path / "anchor.key"
     key_file.write_text(TEST_ANCHOR_PRIVATE.hex())
@@ -155,8 +156,6 @@ def test_an_operators_new_account_reads_nothing_until_the_anchor_and_a_holder_ag
 
 
 def test_the_audit_names_who_asked_who_approved_and_who_received(app, db_session, settings, world):
-    from portal.staff.accounts import create_user
-
     old = new_report(db_session, settings)
     admin = create_user(db_session, settings, username="ada", display_name="Ada Admin", password=HANDLER_PASSWORD,
                         roles={"admin"}).user
@@ -175,8 +174,6 @@ def test_the_audit_names_who_asked_who_approved_and_who_received(app, db_session
 
 
 def test_not_now_leaves_the_colleague_waiting_for_others(app, db_session, settings, world):
-    from portal.staff.accounts import create_user
-
     old = new_report(db_session, settings)
     erik = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
                        roles={"handler"}).user
@@ -224,8 +221,6 @@ def test_a_channel_nobody_trusted_can_read_takes_no_report(client, db_session, s
 
 
 def test_the_reporter_sees_who_holds_the_key_and_an_added_reader(app, db_session, settings, world):
-    from portal.staff.accounts import create_user
-
     bjorn = world["handlers"]["bjorn"]
     submitted = new_report(db_session, settings, exclude=[bjorn.id])
     reporter = FormClient(app.test_client())
@@ -248,8 +243,6 @@ def test_the_reporter_sees_who_holds_the_key_and_an_added_reader(app, db_session
 
 
 def test_the_admin_dashboard_lists_keys_the_anchor_has_not_confirmed(app, db_session, settings, world):
-    from portal.staff.accounts import create_user
-
     admin = create_user(db_session, settings, username="ada", display_name="Ada Admin", password=HANDLER_PASSWORD,
                         roles={"admin"}).user
     erik = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
@@ -272,7 +265,6 @@ def test_an_account_marked_as_holding_its_own_keys_still_replaces_them_at_enrolm
     """The review's attack: create an account, set key_version in the
     database so its creator-made key pair passes for the handler's own, and
     have the anchor sign it. Enrolment makes a new pair whatever the row says."""
-    from portal.staff.accounts import create_user
     from support import csrf_token_from
 
     bob = create_user(db_session, settings, username="bob", display_name="Bob", password=HANDLER_PASSWORD,
@@ -346,3 +338,39 @@ def test_the_escrow_batch_keeps_an_exclusion_whose_row_was_deleted(app, db_sessi
     db_session.commit()
     assert granted == 0 and db_session.get(ReportKey, (excluded.report_id, bjorn.id)) is None
     assert db_session.get(KeyGrant, (excluded.report_id, bjorn.id)) is None  # excluded: the grant goes
+
+
+def test_keys_are_signed_offline_with_the_ids_shown_and_come_back_verified(app, db_session, settings, world,
+                                                                          tmp_path):
+    """Export on the server, sign where the anchor key lives (it never comes
+    to the server), import. The prompt shows the ids a statement binds, not
+    only names a database writer could swap; a doctored signed file is refused."""
+    erik = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
+                       roles={"handler"}).user
+    grants.add_member(db_session, world["whistle"], erik)
+    db_session.commit()
+    enrol_totp(db_session, settings, erik, anchored=False)
+    runner = app.test_cli_runner()
+    to_sign, signed = tmp_path / "to-sign.jsonl", tmp_path / "signed.jsonl"
+    exported = runner.invoke(args=["portal", "recipients", "--export", str(to_sign)])
+    assert exported.exit_code == 0 and "Exported 1" in exported.output, exported.output
+
+    shown = []
+    with open(to_sign) as source, open(signed, "w") as out:
+        count = anchor_tool.sign_file(TEST_ANCHOR_PRIVATE, source, out, lambda text: shown.append(text) or True)
+    assert count == 1
+    assert erik.id in shown[0] and world["whistle"].id in shown[0]
+    assert anchor.fingerprint(bytes(erik.public_key)) in shown[0]
+
+    doctored = tmp_path / "doctored.jsonl"
+    line = json.loads(signed.read_text())
+    doctored.write_text(json.dumps({**line, "channel_id": world["improvement"].id}) + "\n")
+    refused = runner.invoke(args=["portal", "recipients", "--import", str(doctored)])
+    assert "refused: 1" in refused.output
+    imported = runner.invoke(args=["portal", "recipients", "--import", str(signed)])
+    assert "Recorded: 1" in imported.output, imported.output
+    db_session.expire_all()
+    report = new_report(db_session, settings, track="misconduct", category="fraud")
+    assert db_session.get(ReportKey, (report.report_id, erik.id)) is not None
+    row = db_session.scalars(select(RecipientStatement).where(RecipientStatement.user_id == erik.id)).one()
+    assert row.not_after is not None  # statements expire (renewed yearly) unless told otherwise
