@@ -69,7 +69,7 @@ class Request:
     """What a key holder is asked: give `target` the keys of `cases` cases."""
 
     target: User
-    requested_by: User | None  # None: added from the command line
+    requested_by: User | None  # None: the CLI, or a report sent before the key was signed
     cases: int
     trusted: bool  # the anchor vouches for the target's key in those cases' channels
 
