@@ -256,7 +256,7 @@ def test_the_admin_dashboard_lists_keys_the_anchor_has_not_confirmed(app, db_ses
     assert "Erik" in html and "first sign-in" in html and "Anna" not in html
     enrol_totp(db_session, settings, erik, anchored=False)
     html = client.get("/admin/", headers=EN).get_data(as_text=True)
-    assert anchor.fingerprint(bytes(erik.public_key)) in html and "sign-recipients" in html
+    assert anchor.fingerprint(bytes(erik.public_key)) in html and "recipients --export" in html
     assert signed_in(app, db_session, world, "anna").get("/admin/").status_code == 403
 
 
