@@ -80,6 +80,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--user", help="demo staff member to sign in as (anna, carin, admin, ledning, ...)")
+    parser.add_argument("--reporter", choices=("obstacle", "misconduct"),
+                        help="open a demo case of this track with its receipt first (instead of --user)")
     parser.add_argument("--prepare", choices=sorted(PREPARATIONS), action="append", default=[])
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args(argv)
@@ -97,7 +99,10 @@ def main(argv=None) -> int:
             with unit_of_work() as session:
                 settings = app.config["TILLIT"]
                 _demo_anchor(settings)
-                seed_demo(session, settings, lambda _text: None)
+                printed = []
+                seed_demo(session, settings, printed.append)
+        receipts = {line.split()[0]: line.split()[-1] for line in printed if line.startswith("  ")
+                    and line.split()[0] in ("obstacle", "misconduct")}
         session = app.extensions["tillit.db"].sessionmaker()
         settings = app.config["TILLIT"]
         secret = case = None
@@ -119,6 +124,10 @@ def main(argv=None) -> int:
                 page = context.new_page()
                 if args.user:
                     _sign_in(page, base, args.user, secret, attempt)
+                elif args.reporter:
+                    page.goto(base + "/follow-up")
+                    page.fill("#receipt", receipts[args.reporter])
+                    page.click("button.primary")
                 for path in args.paths:
                     page.goto(base + path.replace("{case}", case or ""))
                     for width in WIDTHS:
