@@ -1,0 +1,113 @@
+"""Disclosure control for the published statistics: which counts may be shown.
+
+Every published table is a *partition*: the cases of one group (for example
+the obstacles received in one quarter) split by one dimension (category,
+chain level, ...), each cell a count, with the group's total. Several
+partitions of the same group share that total and nothing else, so hiding
+cells partition by partition is enough: knowing how a group splits by one
+dimension says nothing about how it splits by another (any two splits with
+the same total fit some cross-table). Totals of groups are themselves only
+shown when at least k, and any figure over several groups is a sum of shown
+figures only, so no equation across tables pins a hidden count.
+
+Rules for one partition, with k the threshold (PORTAL_K_ANONYMITY, higher
+for misconduct):
+
+* A total below k hides the whole partition, zeros included, so that a
+  reader cannot tell which cells the few cases are in.
+* Otherwise every count from 1 to k-1 is hidden ("primary" suppression).
+* If any cell is hidden, the zeros are hidden too (a hidden cell might then
+  be zero), and more cells are hidden, smallest first, until the hidden
+  cells together hold at least k cases ("complementary" suppression). With
+  the total shown, each hidden cell may then be anything from 0 to that sum,
+  which reaches k: neither "nobody" nor "some few" can be told.
+
+A quarter's tables are frozen when first published (StatsRelease). A later
+computation of the same quarter replaces the frozen one only when it hides
+exactly the same cells (`revise`): the two releases then differ only in
+shown cells and in the sum of the hidden ones, never in a hidden cell alone.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+HIDDEN = None  # a hidden count is published as None ("..", or a mark in CSV)
+
+
+@dataclass(frozen=True)
+class Protected:
+    """One partition as it may be published: counts with hidden ones as None."""
+
+    cells: dict[str, int | None]
+    total: int | None
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        return frozenset(key for key, count in self.cells.items() if count is HIDDEN)
+
+    def shown_sum(self) -> int:
+        return sum(count for count in self.cells.values() if count is not HIDDEN)
+
+
+def protect(counts: Mapping[str, int], k: int, *, also_hide: Iterable[str] = ()) -> Protected:
+    """The publishable form of one partition (see the module's rules).
+    `also_hide` names cells to hide whatever their counts (see `revise`)."""
+    if k < 2:
+        raise ValueError("k must be at least 2")
+    if any(count < 0 for count in counts.values()):
+        raise ValueError("counts cannot be negative")
+    total = sum(counts.values())
+    if 0 < total < k:
+        return Protected({key: HIDDEN for key in counts}, HIDDEN)
+    hidden = {key for key, count in counts.items() if 0 < count < k} | set(also_hide) & set(counts)
+    if hidden:
+        hidden |= {key for key, count in counts.items() if count == 0}
+        # Smallest first; ties by key so the same counts always hide the same cells.
+        for key in sorted((key for key in counts if key not in hidden), key=lambda key: (counts[key], key)):
+            if sum(counts[name] for name in hidden) >= k:
+                break
+            hidden.add(key)
+    return Protected({key: HIDDEN if key in hidden else count for key, count in counts.items()}, total)
+
+
+def revise(frozen: Protected, counts: Mapping[str, int], k: int) -> Protected:
+    """What to publish when a frozen partition's counts have changed: the new
+    counts if they can hide exactly the cells the frozen release hid, else
+    the frozen release unchanged (so old and new never differ in one hidden
+    cell alone, and nothing hidden before is shown now)."""
+    if set(counts) != set(frozen.cells):
+        return frozen
+    if frozen.total is HIDDEN:
+        fresh = protect(counts, k)
+        return fresh if fresh.total is HIDDEN else frozen
+    fresh = protect(counts, k, also_hide=frozen.hidden)
+    return fresh if fresh.hidden == frozen.hidden and fresh.total is not HIDDEN else frozen
+
+
+def share(part: int | None, whole: int | None, k: int) -> float | None:
+    """part/whole when both are shown and whole is at least k; else None."""
+    if part is HIDDEN or whole is HIDDEN or whole < k:
+        return None
+    return part / whole
+
+
+def median(values: list[int], k: int) -> float | None:
+    """The median of at least k values; None for fewer (too few to show)."""
+    if len(values) < k:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def merge_small(counts_by_key: Mapping[str, int], k: int, other: str) -> dict[str, str]:
+    """Which group each key is published under: keys with fewer than k cases
+    in all (e.g. small units) go to `other`. Returns key -> group. If only
+    one key would be merged, it is merged with the next smallest, so that
+    "other" never stands for a single named key."""
+    small = sorted((key for key, count in counts_by_key.items() if count < k), key=lambda key: (counts_by_key[key], key))
+    if len(small) == 1:
+        rest = sorted((key for key in counts_by_key if key not in small), key=lambda key: (counts_by_key[key], key))
+        small += rest[:1]
+    return {key: other if key in small else key for key in counts_by_key}
