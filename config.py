@@ -48,6 +48,7 @@ class Settings:
     )
     k_anonymity: int = 5
     k_anonymity_misconduct: int = 10
+    insights_public: bool = True  # /insights without sign-in; False: staff only
     escrow_public_key: str = ""
     # The trust anchor's Ed25519 public keys (raw), pinned here and never in
     # the database: only keys they signed receive report keys (docs/crypto.md, 10).
@@ -199,6 +200,7 @@ def load_settings() -> Settings:
         ),
         k_anonymity=_env_int("K_ANONYMITY", 5),
         k_anonymity_misconduct=_env_int("K_ANONYMITY_MISCONDUCT", 10),
+        insights_public=_env_bool("INSIGHTS_PUBLIC", True),
         escrow_public_key=_env("ESCROW_PUBLIC_KEY"),
         anchor_public_keys=_anchor_keys(instance, production),
         audit_legacy_head=_hex_or_none("AUDIT_LEGACY_HEAD", 32),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from config import DEV_ANCHOR_FILE, Settings
 from crypto import anchor, keys
 
-from ..domain.cases import quarter_of
+from ..domain.quarters import quarter_of
 from ..domain.sanitize import clean_story_html
 from ..domain.taxonomy import (
     AUTHOR_HANDLER,

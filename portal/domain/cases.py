@@ -50,11 +50,6 @@ def feedback_due(acknowledged_on: dt.date) -> dt.date:
     return add_months(acknowledged_on, FEEDBACK_WITHIN_MONTHS)
 
 
-def quarter_of(day: dt.date) -> str:
-    """The calendar quarter statistics and stories are published by, e.g. "2026-Q3"."""
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-
-
 def check_transition(current: str, target: str, outcome: str | None = None) -> None:
     if target not in TRANSITIONS.get(current, set()):
         raise TransitionError(f"cannot go from {current} to {target}")

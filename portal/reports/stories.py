@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..domain.cases import quarter_of
+from ..domain.quarters import quarter_of
 from ..domain.sanitize import clean_story_html
 from ..models import PublishedSummary, Report, User
 from ..models.base import today

@@ -1,0 +1,163 @@
+"""Frozen releases of the statistics tables (StatsRelease, one row per
+period and table).
+
+An ended quarter (misconduct: an ended year) is counted, protected
+(domain/disclosure.py) and frozen the first time a page needs it; what the
+pages and open data show is read from the frozen rows only, so a page costs
+a few small reads however many cases there are. `refresh` (the `portal
+insights-refresh` job, run every few minutes by cron) counts frozen periods
+again and publishes a revision only where disclosure.revise allows it.
+Several app nodes may freeze the same period at once: the unique key on
+(period, table) keeps the first, and the others read it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config import Settings
+
+from ..domain import quarters
+from ..domain.disclosure import HIDDEN, Protected, median, protect, revise
+from ..domain.taxonomy import MISCONDUCT, OUTCOME_REMOVED
+from ..models import Channel, Report, StatsRelease
+from ..models.base import today as today_
+from . import tables
+
+FORMAT = 1
+MAX_QUARTERS = 12  # trends look back three years
+MAX_YEARS = 3
+
+
+@dataclass(frozen=True)
+class Release:
+    period: str
+    table: str
+    k: int
+    partitions: dict[str, Protected]
+    extras: dict
+    published_at: dt.datetime
+
+    def partition(self, name: str = "all") -> Protected | None:
+        return self.partitions.get(name)
+
+
+def periods(db: Session, today: dt.date) -> tuple[list[str], list[str]]:
+    """The ended quarters and years that have (or could have) figures, oldest first."""
+    first = db.scalar(select(func.min(Report.received_on)))
+    if first is None:
+        return [], []
+    ended = [q for q in quarters.last_ended(today, MAX_QUARTERS) if quarters.end_of(q) > first]
+    years = [str(year) for year in range(max(first.year, today.year - MAX_YEARS), today.year)]
+    return ended, years
+
+
+def _k_for(settings: Settings, table: str, partition: str, tracks: dict[str, str]) -> int:
+    if table.startswith("misconduct") or tracks.get(partition) == MISCONDUCT:
+        return settings.k_anonymity_misconduct
+    return settings.k_anonymity
+
+
+def _protect_counted(settings: Settings, table: str, counted: tables.Counted, tracks,
+                     frozen: dict[str, Protected] | None = None) -> tuple[dict[str, Protected], dict]:
+    partitions = {}
+    for name, counts in counted.partitions.items():
+        k = _k_for(settings, table, name, tracks)
+        if frozen is not None and name in frozen:
+            partitions[name] = revise(frozen[name], counts, k)
+        else:
+            partitions[name] = protect(counts, k)
+    return partitions, _extras(settings.k_anonymity, table, counted, partitions.get("all"))
+
+
+def _extras(k: int, table: str, counted: tables.Counted, shown: Protected | None) -> dict:
+    """Figures derived from a partition, kept only when its total is shown."""
+    if shown is None or shown.total is HIDDEN:
+        return {}
+    if table == "category":
+        return {"median_ack_days": median(counted.extras["ack_days"], k)}
+    if table == "outcome":
+        removed_shown = shown.cells.get(OUTCOME_REMOVED) is not HIDDEN
+        return {"median_close_days": median(counted.extras["close_days"], k),
+                "hours_saved": counted.extras["hours_saved"] if removed_shown else None}
+    return {}
+
+
+def _encode(k: int, partitions: dict[str, Protected], extras: dict, revisions: int) -> str:
+    return json.dumps({"format": FORMAT, "k": k, "revisions": revisions, "extras": extras,
+                       "partitions": {name: {"cells": p.cells, "total": p.total} for name, p in partitions.items()}},
+                      sort_keys=True)
+
+
+def _decode(row: StatsRelease) -> Release:
+    data = json.loads(row.cells_json)
+    partitions = {name: Protected(dict(p["cells"]), p["total"]) for name, p in data["partitions"].items()}
+    return Release(row.quarter, row.table_name, data["k"], partitions, data["extras"], row.published_at)
+
+
+def _count(db: Session, settings: Settings, period: str, table: str, shown_quarters) -> tables.Counted:
+    if table in tables.YEAR_TABLES:
+        return tables.count_year(db, int(period), table)
+    return tables.count_quarter(db, period, table, settings.k_anonymity, frozenset(shown_quarters))
+
+
+def _shown_quarters(found: dict) -> set[str]:
+    return {period for (period, table), release in found.items()
+            if table == "category" and release.partition().total not in (HIDDEN, 0)}
+
+
+def load(db: Session) -> dict[tuple[str, str], Release]:
+    return {(row.quarter, row.table_name): _decode(row) for row in db.scalars(select(StatsRelease))}
+
+
+def ensure(db: Session, settings: Settings, today: dt.date | None = None) -> dict[tuple[str, str], Release]:
+    """Every release the pages need, freezing the missing ones first."""
+    ended, years = periods(db, today or today_())
+    found = load(db)
+    wanted = [(q, t) for q in ended for t in tables.QUARTER_TABLES] + [(y, t) for y in years for t in tables.YEAR_TABLES]
+    missing = [key for key in wanted if key not in found]
+    if not missing:
+        return found
+    tracks = dict(db.execute(select(Channel.id, Channel.track)).all())
+    # The status table covers only quarters whose totals are shown: freeze
+    # the category tables first.
+    missing.sort(key=lambda key: (key[1] != "category", key[0]))
+    for period, table in missing:
+        counted = _count(db, settings, period, table, _shown_quarters(found))
+        partitions, extras = _protect_counted(settings, table, counted, tracks)
+        k = _k_for(settings, table, "all", tracks)
+        row = StatsRelease(quarter=period, table_name=table, cells_json=_encode(k, partitions, extras, 0))
+        try:
+            with db.begin_nested():
+                db.add(row)
+        except IntegrityError:  # another node froze it first: read theirs
+            row = db.scalar(select(StatsRelease).where(StatsRelease.quarter == period,
+                                                       StatsRelease.table_name == table))
+        found[(period, table)] = _decode(row)
+    return found
+
+
+def refresh(db: Session, settings: Settings) -> int:
+    """Count every frozen period again; publish revisions disclosure allows.
+    Returns how many releases changed."""
+    tracks = dict(db.execute(select(Channel.id, Channel.track)).all())
+    found = load(db)
+    shown = _shown_quarters(found)
+    changed = 0
+    for row in db.scalars(select(StatsRelease).with_for_update()):
+        frozen = _decode(row)
+        counted = _count(db, settings, row.quarter, row.table_name, shown)
+        partitions, extras = _protect_counted(settings, row.table_name, counted, tracks, frozen.partitions)
+        if partitions == frozen.partitions:
+            continue
+        revisions = json.loads(row.cells_json)["revisions"] + 1
+        row.cells_json = _encode(frozen.k, partitions, extras, revisions)
+        row.published_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        changed += 1
+    db.flush()
+    return changed

@@ -1,0 +1,106 @@
+"""The statistics tables counted from real cases, frozen per ended quarter,
+and what a revision may change."""
+import datetime as dt
+import json
+
+from sqlalchemy import select
+
+from portal.domain.disclosure import HIDDEN
+from portal.insights import releases
+from portal.models import Report, StatsRelease
+from portal.reports import submission, workflow
+from support import seed_channels
+
+TODAY = dt.date(2026, 12, 2)  # in 2026-Q4: 2026-Q3 is the last ended quarter
+
+
+def make_case(session, settings, received_on, category="it_systems", *, outcome=None, closed_on=None,
+              track="obstacle", chain_level="management", principle=None):
+    submitted = submission.submit(session, settings, submission.NewReport(
+        track=track, category=category, chain_level=chain_level, principle=principle,
+        answers={"today": "x", "change": "y"} if track == "obstacle" else {"what": "x"}), received_on=received_on)
+    report = session.get(Report, submitted.report_id)
+    if outcome:
+        workflow.transition(session, report, submitted.data_key, "acknowledged", on=received_on + dt.timedelta(days=2))
+        workflow.transition(session, report, submitted.data_key, "closed", outcome=outcome, on=closed_on)
+    return report
+
+
+def test_a_quarter_is_counted_protected_and_frozen(app, db_session, settings):
+    seed_channels(db_session, settings)
+    day = dt.date(2026, 7, 6)
+    for _ in range(3):  # three removed IT obstacles: below k, hidden
+        make_case(db_session, settings, day, "it_systems", outcome="removed", closed_on=dt.date(2026, 8, 1))
+    for _ in range(9):
+        make_case(db_session, settings, day, "reporting_burden", outcome="explained", closed_on=dt.date(2026, 8, 3))
+    for _ in range(12):
+        make_case(db_session, settings, day, "other")
+    db_session.commit()
+
+    found = releases.ensure(db_session, settings, TODAY)
+    db_session.commit()
+    category = found[("2026-Q3", "category")].partition()
+    assert category.total == 24 and category.cells["other"] == 12
+    assert category.cells["it_systems"] is HIDDEN and category.cells["reporting_burden"] is HIDDEN
+    outcome = found[("2026-Q3", "outcome")].partition()
+    assert outcome.cells["removed"] is HIDDEN and outcome.total == 12
+    assert found[("2026-Q3", "outcome")].extras["hours_saved"] is None  # removed hidden: so are its hours
+    assert found[("2026-Q3", "category")].extras["median_ack_days"] == 2.0
+    status = found[("2026-Q3", "status")].partition()
+    assert status.total == 24 and status.cells["in_progress"] is HIDDEN  # 0 beside hidden cells
+    assert status.cells["new"] == 12
+    # Frozen: a late change does not alter what was published...
+    rows_before = {r.table_name: r.cells_json for r in db_session.scalars(select(StatsRelease))}
+    make_case(db_session, settings, day, "it_systems")
+    db_session.commit()
+    again = releases.ensure(db_session, settings, TODAY)
+    assert again[("2026-Q3", "category")].partition() == category
+    assert {r.table_name: r.cells_json for r in db_session.scalars(select(StatsRelease))} == rows_before
+
+
+def test_a_revision_is_published_only_if_it_hides_the_same_cells(app, db_session, settings):
+    seed_channels(db_session, settings)
+    day = dt.date(2026, 8, 10)
+    for category, n in (("it_systems", 3), ("reporting_burden", 6), ("other", 10)):
+        for _ in range(n):
+            make_case(db_session, settings, day, category)
+    db_session.commit()
+    releases.ensure(db_session, settings, TODAY)
+    db_session.commit()
+    # One more "other": the same cells stay hidden, so the revision is published.
+    make_case(db_session, settings, day, "other")
+    db_session.commit()
+    assert releases.refresh(db_session, settings) >= 1
+    db_session.commit()
+    category = releases.load(db_session)[("2026-Q3", "category")]
+    assert category.partition().cells["other"] == 11 and category.partition().total == 20
+    # Two more IT obstacles make it 5, but it stays hidden with the same
+    # cells: the releases differ only in the hidden cells' sum.
+    for _ in range(2):
+        make_case(db_session, settings, day, "it_systems")
+    db_session.commit()
+    releases.refresh(db_session, settings)
+    db_session.commit()
+    category = releases.load(db_session)[("2026-Q3", "category")].partition()
+    assert category.cells["it_systems"] is HIDDEN and category.total == 22
+    # Rows lost (as a purge would): "other" drops to 3 and could only be
+    # shown... hidden, which the frozen release did not hide. It stays as it was.
+    for report in db_session.scalars(select(Report).where(Report.category == "other")).all()[:8]:
+        db_session.delete(report)
+    db_session.commit()
+    releases.refresh(db_session, settings)  # other tables may be revised; this one may not
+    db_session.commit()
+    assert releases.load(db_session)[("2026-Q3", "category")].partition() == category
+    row = db_session.scalar(select(StatsRelease).where(StatsRelease.table_name == "category",
+                                                       StatsRelease.quarter == "2026-Q3"))
+    assert json.loads(row.cells_json)["revisions"] == 2
+
+
+def test_misconduct_is_counted_by_year_with_its_own_k(app, db_session, settings):
+    seed_channels(db_session, settings)
+    for _ in range(9):
+        make_case(db_session, settings, dt.date(2025, 3, 3), "fraud", track="misconduct", chain_level=None)
+    db_session.commit()
+    found = releases.ensure(db_session, settings, TODAY)
+    assert found[("2025", "misconduct_received")].partition().total is HIDDEN  # 9 < 10
+    assert ("2025-Q1", "category") in found and found[("2025-Q1", "category")].partition().total == 0
