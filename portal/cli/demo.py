@@ -32,6 +32,7 @@ from ..staff.credentials import replace_creator_key_pair, set_password, unlock_p
 from ..trust import statements
 from ..web import current_settings, db
 from . import portal_cli
+from .demo_history import seed_history
 
 DEMO_MARKER = "demo_seeded"
 DEMO_PASSWORD = "tillit-demo-lösenord"
@@ -166,6 +167,11 @@ def seed_demo(session: Session, settings: Settings, echo) -> None:
                                       author_user_id=handler.id if author == AUTHOR_HANDLER else None,
                                       sent_on=step_day)
 
+    if anchored:
+        unit_ids = list(session.scalars(select(Unit.id)))
+        handler_for = {OBSTACLE: users["anna"].id, MISCONDUCT: users["carin"].id}
+        history = seed_history(session, settings, unit_ids, handler_for, today())
+        echo(f"Demo history: {history} earlier cases over two years, for the insights pages.")
     for language, category, chain, days_ago, title, body in STORIES:
         published = today() - dt.timedelta(days=days_ago)
         session.add(PublishedSummary(

@@ -90,8 +90,7 @@ def _extras(k: int, table: str, counted: tables.Counted, shown: Protected | None
 
 def _encode(k: int, partitions: dict[str, Protected], extras: dict, revisions: int) -> str:
     return json.dumps({"format": FORMAT, "k": k, "revisions": revisions, "extras": extras,
-                       "partitions": {name: {"cells": p.cells, "total": p.total} for name, p in partitions.items()}},
-                      sort_keys=True)
+                       "partitions": {name: {"cells": p.cells, "total": p.total} for name, p in partitions.items()}})
 
 
 def _decode(row: StatsRelease) -> Release:
@@ -140,6 +139,13 @@ def ensure(db: Session, settings: Settings, today: dt.date | None = None) -> dic
                                                        StatsRelease.table_name == table))
         found[(period, table)] = _decode(row)
     return found
+
+
+def current(db: Session, settings: Settings, today: dt.date | None = None):
+    """(releases, ended quarters, ended years) for the pages, freezing what is missing."""
+    today = today or today_()
+    ended, years = periods(db, today)
+    return ensure(db, settings, today), ended, years
 
 
 def refresh(db: Session, settings: Settings) -> int:

@@ -35,6 +35,7 @@ NO_UNIT = "no_unit"
 OTHER_UNITS = "other_units"
 STALE_AFTER_DAYS = 56  # no update in 8 weeks
 STATUS_WINDOW = 4  # the status table covers the obstacles of the last four quarters
+GROUPS = (NOT_STATED, NO_UNIT, OTHER_UNITS, "met", "missed", "received")  # cells beyond the taxonomy's codes
 STATES = ("new", "in_progress", "stale", "removed_recently", "removed_earlier", "closed_other")
 
 # What each table counts; the page and the open data explain them with these names.

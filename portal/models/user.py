@@ -60,6 +60,11 @@ class User(Base):
         return cls.key_version > CREATOR_KEY_VERSION
 
     @property
+    def may_see_trends(self) -> bool:
+        """Leadership trends: viewers, and admins and handlers too."""
+        return self.is_viewer or self.is_admin or self.is_handler
+
+    @property
     def roles(self) -> tuple[str, ...]:
         return tuple(
             role for role, held in (

@@ -34,10 +34,12 @@ def draft_story(db: Session, user: User, report: Report, *, title: str, body: st
 
 
 def published(db: Session, language: str) -> list[PublishedSummary]:
-    """The newest approved stories in `language`."""
+    """The newest approved stories, those in `language` first (a story has
+    one language; the page marks the others with theirs)."""
     return list(db.scalars(
         select(PublishedSummary)
-        .where(PublishedSummary.status == SUMMARY_APPROVED, PublishedSummary.language == language)
-        .order_by(PublishedSummary.published_on.desc())
+        .where(PublishedSummary.status == SUMMARY_APPROVED)
+        .order_by((PublishedSummary.language != language), PublishedSummary.published_on.desc(),
+                  PublishedSummary.id)
         .limit(PUBLISHED_PAGE)
     ))

@@ -126,3 +126,43 @@ ANSWERS = {
     "evidence": _l("Is there evidence, or others who know? (optional)"),
     "contact": _l("Your name or contact details (optional; leave empty to stay anonymous)"),
 }
+
+# The insights pages (codes in insights/tables.py).
+INSIGHT_STATES = {
+    "new": _l("New, not yet acknowledged"),
+    "in_progress": _l("In progress"),
+    "stale": _l("No update in 8 weeks"),
+    "removed_recently": _l("Removed this quarter"),
+    "removed_earlier": _l("Removed earlier"),
+    "closed_other": _l("Closed another way"),
+}
+
+INSIGHT_GROUPS = {
+    "not_stated": _l("Not stated"),
+    "no_unit": _l("No unit given"),
+    "other_units": _l("Other units (each too small to show)"),
+    "met": _l("In time"),
+    "missed": _l("Late"),
+    "received": _l("Received"),
+}
+
+INSIGHT_TABLES = {
+    "category": _l("Obstacles reported, by kind"),
+    "chain_level": _l("Obstacles reported, by where in the governance chain they arise"),
+    "principle": _l("Obstacles reported, by the principle they hinder"),
+    "unit": _l("Obstacles reported, by unit"),
+    "outcome": _l("Obstacles closed, by outcome"),
+    "status": _l("Where the obstacles of the last four quarters stand"),
+    "acknowledgement": _l("Acknowledgements due, by channel: in time (7 days) or late"),
+    "feedback": _l("Feedback due, by channel: in time (3 months) or late"),
+    "misconduct_received": _l("Misconduct reports received"),
+    "misconduct_outcome": _l("Misconduct reports closed, by outcome"),
+}
+
+# How the statistics are protected, in plain words (page and open data).
+INSIGHT_METHOD = (
+    _l("The figures count reports by the choices reporters made in the form (kind, where in the governance chain, principle, unit) and by what case handlers recorded (status, outcome, dates). Nothing anyone wrote is counted."),
+    _l("Figures are published per quarter once it has ended, and then kept as first published. A later correction is shown only if it hides exactly what the first release hid."),
+    _l("A count of 1 to %(k)d is never shown (for misconduct reports 1 to %(k_misconduct)d); if a quarter has fewer reports than that, none of its figures are shown. Where a count is hidden, enough other counts are hidden with it, zeros included, that the totals cannot be used to work it out."),
+    _l("Units with too few reports are shown together as other units. Misconduct reports are shown only as yearly totals and outcomes."),
+)

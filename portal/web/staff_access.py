@@ -2,8 +2,9 @@
 deny: a route of those blueprints without a declared level answers 403 to
 everybody, so a new route cannot be reachable by mistake.
 
-Levels: PUBLIC (sign-in pages), STAFF (any signed-in staff member: own
-account), HANDLER (case work; also needs the case to be visible, see
+Levels: PUBLIC (sign-in pages), FIGURES (the published statistics: public
+unless PORTAL_INSIGHTS_PUBLIC=0), STAFF (any signed-in staff member: own
+account), LEADERSHIP (trends: viewers, admins, handlers), HANDLER (case work; also needs the case to be visible, see
 reports/access.py), ADMIN (administration; an admin is never a handler by
 being one, and sees no case content).
 """
@@ -18,10 +19,12 @@ from ..models import User
 from . import db, sealed_session
 
 PUBLIC = "public"
+FIGURES = "figures"  # the published statistics: public, or staff only with PORTAL_INSIGHTS_PUBLIC=0
 STAFF = "staff"
+LEADERSHIP = "leadership"  # trends: viewers, admins and handlers
 HANDLER = "handler"
 ADMIN = "admin"
-LEVELS = (PUBLIC, STAFF, HANDLER, ADMIN)
+LEVELS = (PUBLIC, FIGURES, STAFF, LEADERSHIP, HANDLER, ADMIN)
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def enforce():
     required = getattr(view, "access_level", None)
     if required is None:
         abort(403)
-    if required == PUBLIC:
+    if required == PUBLIC or (required == FIGURES and current_app.config["TILLIT"].insights_public):
         return None
     staff = current_staff()
     if staff is None:
@@ -67,7 +70,8 @@ def enforce():
         # deleted now, not at the next purge.
         target = request.full_path if request.method == "GET" else url_for("handler.inbox")
         return redirect(url_for("handler.login") + "?" + urlencode({"next": target.rstrip("?")}))
-    if (required == HANDLER and not staff.user.is_handler) or (required == ADMIN and not staff.user.is_admin):
+    if ((required == HANDLER and not staff.user.is_handler) or (required == ADMIN and not staff.user.is_admin)
+            or (required == LEADERSHIP and not staff.user.may_see_trends)):
         abort(403)
     g.staff = staff
     return None

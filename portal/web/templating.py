@@ -2,8 +2,10 @@
 language switch and organisation name."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, gettext
 
 from . import current_settings, labels
 from .forms import LanguageForm
@@ -15,7 +17,21 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["format_date"] = lambda day: format_date(day, "long") if day else ""
     # Staff-side timestamps only (audit); reporter-side data has dates alone.
     app.jinja_env.filters["format_datetime"] = lambda moment: format_datetime(moment, "short") if moment else ""
+    app.jinja_env.filters["format_number"] = format_decimal
+    app.jinja_env.filters["format_share"] = lambda share: format_percent(share, "#,##0 %")
+    app.jinja_env.filters["format_quarter"] = quarter_label
+    app.jinja_env.filters["format_iso_date"] = lambda text: format_date(dt.date.fromisoformat(text), "long")
     app.context_processor(_layout_context)
+
+
+def quarter_label(code: str | None, short: bool = False) -> str:
+    """"2026-Q3" as people write it: "Q3 2026" / "kv. 3 2026"; short for chart axes."""
+    if not code:
+        return ""
+    year, number = code.split("-Q")
+    if short:
+        return gettext("Q%(number)s %(year)s", number=number, year=year[2:])
+    return gettext("Q%(number)s %(year)s", number=number, year=year)
 
 
 def _layout_context():

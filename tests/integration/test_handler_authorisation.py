@@ -12,7 +12,7 @@ from support import new_report, HANDLER_PASSWORD, FormClient, csrf_token_from, e
 
 # Endpoints meant for everybody (reporters, the public, sign-in pages).
 PUBLIC_BLUEPRINTS = {"site", "reporter"}
-PUBLIC_ENDPOINTS = {"static", "insights.index"}
+PUBLIC_ENDPOINTS = {"static"}
 
 
 def _endpoints(app):

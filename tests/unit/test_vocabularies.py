@@ -8,6 +8,7 @@ from flask_babel import force_locale
 from portal import create_app
 from portal.attachments.cleaning import findings
 from portal.domain import taxonomy
+from portal.insights import tables
 from portal.reports import sealing
 from portal.web import labels
 
@@ -24,6 +25,9 @@ VOCABULARIES = [
     ("answers", taxonomy.ANSWERS, labels.ANSWERS),
     ("cleaning findings", findings.REMOVED, labels.CLEANING),
     ("cleaning warnings", findings.WARNINGS, labels.CLEANING_WARNINGS),
+    ("insight states", tables.STATES, labels.INSIGHT_STATES),
+    ("insight groups", tables.GROUPS, labels.INSIGHT_GROUPS),
+    ("insight tables", tables.QUARTER_TABLES + tables.YEAR_TABLES, labels.INSIGHT_TABLES),
 ]
 
 

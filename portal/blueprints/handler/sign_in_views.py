@@ -30,7 +30,9 @@ def start_staff_session(user: User, private_key: bytes) -> None:
 def home_for(user: User) -> str:
     if user.is_handler:
         return url_for("handler.inbox")
-    return url_for("admin.dashboard") if user.is_admin else url_for("handler.account")
+    if user.is_admin:
+        return url_for("admin.dashboard")
+    return url_for("insights.trends") if user.is_viewer else url_for("handler.account")
 
 
 @bp.route("/login", methods=["GET", "POST"])
