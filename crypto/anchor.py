@@ -26,8 +26,12 @@ SIGNATURE_BYTES = 64
 SIGNED_BYTES = 1 + KEY_ID_BYTES + SIGNATURE_BYTES  # version || key id || Ed25519 signature
 
 # What a signature is over: ctx(label, ...). A label is never reused.
-LABEL_RECIPIENT = "tillit/v1/recipient"
-LABEL_AUDIT_HEAD = "tillit/v1/audit-head"
+# (Statements signed under "tillit/v1/recipient" bound no name and are no
+# longer honoured: a database writer could swap two handlers' names.)
+LABEL_RECIPIENT = "tillit/v1/recipient-named"
+# (Heads under "tillit/v1/audit-head" named neither the time nor empty
+# lanes, so events could be slipped in behind them; no longer honoured.)
+LABEL_AUDIT_HEAD = "tillit/v1/audit-head-dated"
 _LABEL_KEY_ID = "tillit/v1/anchor-key-id"
 _LABEL_FINGERPRINT = "tillit/v1/fingerprint"
 FINGERPRINT_CHARS = 16  # 80 bits, in groups of 4
@@ -83,9 +87,10 @@ def _verify(pinned: Iterable[bytes], message: bytes, blob: bytes) -> bool:
 
 @dataclass(frozen=True)
 class RecipientStatement:
-    """The anchor's word that `public_key` (of `user_id`, at `key_version`)
-    may receive the report keys of `channel_id` from `not_before` to
-    `not_after` (inclusive; None: until revoked by a new anchor key)."""
+    """The anchor's word that `public_key` (of `user_id`, at `key_version`,
+    shown to reporters as `display_name`) may receive the report keys of
+    `channel_id` from `not_before` to `not_after` (inclusive; None: until
+    revoked by a new anchor key)."""
 
     user_id: str
     channel_id: str
@@ -93,10 +98,12 @@ class RecipientStatement:
     key_version: int
     not_before: dt.date
     not_after: dt.date | None = None
+    display_name: str = ""
 
     def message(self) -> bytes:
         return encode_context(LABEL_RECIPIENT, self.user_id, self.channel_id, self.public_key, self.key_version,
-                              self.not_before.isoformat(), self.not_after.isoformat() if self.not_after else "")
+                              self.not_before.isoformat(), self.not_after.isoformat() if self.not_after else "",
+                              self.display_name)
 
     def valid_on(self, day: dt.date) -> bool:
         return self.not_before <= day and (self.not_after is None or day <= self.not_after)
@@ -112,18 +119,19 @@ def verify_statement(pinned: Iterable[bytes], statement: RecipientStatement, sig
     return statement.valid_on(on) and _verify(pinned, statement.message(), signature)
 
 
-def audit_head_message(lane_heads: Iterable[tuple[int, int, bytes]]) -> bytes:
-    """What a signed audit head covers: each lane's (lane, last seq, last hash)."""
-    parts: list = [LABEL_AUDIT_HEAD]
+def audit_head_message(lane_heads: Iterable[tuple[int, int, bytes]], signed_at: str) -> bytes:
+    """What a signed audit head covers: when it was signed (ISO time, UTC)
+    and every lane's (lane, last seq, last hash), seq 0 for an empty lane."""
+    parts: list = [LABEL_AUDIT_HEAD, signed_at]
     for lane, seq, digest in sorted(lane_heads):
         parts += [lane, seq, digest]
     return encode_context(*parts)
 
 
-def sign_audit_head(private_key: bytes, lane_heads: Iterable[tuple[int, int, bytes]]) -> bytes:
-    return _sign(private_key, audit_head_message(lane_heads))
+def sign_audit_head(private_key: bytes, lane_heads: Iterable[tuple[int, int, bytes]], signed_at: str) -> bytes:
+    return _sign(private_key, audit_head_message(lane_heads, signed_at))
 
 
-def verify_audit_head(pinned: Iterable[bytes], lane_heads: Iterable[tuple[int, int, bytes]],
+def verify_audit_head(pinned: Iterable[bytes], lane_heads: Iterable[tuple[int, int, bytes]], signed_at: str,
                       signature: bytes) -> bool:
-    return _verify(pinned, audit_head_message(lane_heads), signature)
+    return _verify(pinned, audit_head_message(lane_heads, signed_at), signature)

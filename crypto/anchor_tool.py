@@ -14,6 +14,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+import unicodedata
 
 from . import anchor
 
@@ -23,12 +24,21 @@ def statement_from_record(record: dict) -> anchor.RecipientStatement:
     return anchor.RecipientStatement(
         user_id=record["user_id"], channel_id=record["channel_id"], public_key=bytes.fromhex(record["public_key"]),
         key_version=int(record["key_version"]), not_before=dt.date.fromisoformat(record["not_before"]),
-        not_after=dt.date.fromisoformat(record["not_after"]) if record.get("not_after") else None)
+        not_after=dt.date.fromisoformat(record["not_after"]) if record.get("not_after") else None,
+        display_name=record["display_name"])
+
+
+def printable(text: object) -> str:
+    """`text` with every control or format character (newlines, escape
+    sequences, bidirectional overrides) shown as a visible escape."""
+    return "".join(char if unicodedata.category(char)[0] not in "CZ" or char == " " else
+                   f"\\u{ord(char):04x}" for char in str(text))
 
 
 def record_for(statement: anchor.RecipientStatement, **shown: str) -> dict:
     """One exported line: the statement's fields, and names to show beside them."""
-    return {**shown, "user_id": statement.user_id, "channel_id": statement.channel_id,
+    return {**shown, "user_id": statement.user_id, "display_name": statement.display_name,
+            "channel_id": statement.channel_id,
             "public_key": statement.public_key.hex(), "key_version": statement.key_version,
             "not_before": statement.not_before.isoformat(),
             "not_after": statement.not_after.isoformat() if statement.not_after else None}
@@ -42,11 +52,14 @@ def sign_file(private_key: bytes, lines, out, ask) -> int:
             continue
         record = json.loads(line)
         statement = statement_from_record(record)
-        shown = (f"{record.get('display_name', '?')} ({record.get('username', '?')}) in "
-                 f"{record.get('channel_name', '?')}\n  account id {statement.user_id}, channel id "
-                 f"{statement.channel_id}, key version {statement.key_version}\n  fingerprint "
-                 f"{anchor.fingerprint(statement.public_key)}, valid {statement.not_before} to "
-                 f"{statement.not_after or 'until the anchor key is replaced'}\nSign? [y/N] ")
+        # What the server wrote is shown with control characters replaced, so
+        # that a name cannot fake or hide a line; the signed fields come last.
+        shown = (f"{printable(record.get('username', '?'))} in {printable(record.get('channel_name', '?'))}\n"
+                 f"  name shown to reporters: {printable(statement.display_name)}\n"
+                 f"  account id {printable(statement.user_id)}, channel id {printable(statement.channel_id)}, "
+                 f"key version {statement.key_version}\n"
+                 f"  valid {statement.not_before} to {statement.not_after or 'until the anchor key is replaced'}\n"
+                 f"  fingerprint {anchor.fingerprint(statement.public_key)}\nSign? [y/N] ")
         if not ask(shown):
             continue
         out.write(json.dumps({**record, "signature": anchor.sign_statement(private_key, statement).hex()}) + "\n")

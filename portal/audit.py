@@ -3,11 +3,12 @@ and admin actions only; the caller must never pass anything that identifies
 a reporter. The chain rules are in domain/audit_chain.py."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,7 +54,9 @@ def record(session: Session, action: str, *, actor_user_id: str | None = None,
         fields = AuditFields(
             lane=lane,
             seq=(last.seq + 1) if last else 1,
-            at=utcnow(),
+            # Never earlier than the lane's last event: verify() requires
+            # times to run forward in a lane (against backdated insertions).
+            at=max(utcnow(), last.at) if last else utcnow(),
             actor_user_id=actor_user_id,
             action=action,
             target_type=target_type,
@@ -79,26 +82,42 @@ def verify(session: Session, legacy_head: bytes | None = None) -> Break | None:
 
 
 def lane_heads(session: Session) -> list[tuple[int, int, bytes]]:
-    """(lane, seq, hash) of the newest event of every lane."""
-    return [(event.lane, event.seq, bytes(event.hash)) for lane in range(LANES)
-            if (event := _tail(session, lane)) is not None]
+    """(lane, seq, hash) of the newest event of every lane; (lane, 0, GENESIS)
+    for an empty one, so that a head also says which lanes had nothing."""
+    heads = []
+    for lane in range(LANES):
+        event = _tail(session, lane)
+        heads.append((lane, event.seq, bytes(event.hash)) if event is not None else (lane, 0, GENESIS))
+    return heads
 
 
-def lane_heads_at(session: Session, heads: list[tuple[int, int, bytes]]) -> list[tuple[int, int, bytes]]:
-    """The events a kept head names, as they are now (missing ones left out)."""
-    found = []
-    for lane, seq, _digest in heads:
-        event = session.get(AuditEvent, (lane, seq))
-        if event is not None:
-            found.append((lane, seq, bytes(event.hash)))
-    return found
+def head_holds(session: Session, heads: list[tuple[int, int, bytes]], signed_at: dt.datetime) -> bool:
+    """Whether the log still agrees with a signed head: every event it names
+    is there with the same hash, and every event after it in its lane is
+    dated after the signing (so nothing was slipped in behind the head)."""
+    for lane, seq, digest in heads:
+        if seq:
+            event = session.get(AuditEvent, (lane, seq))
+            if event is None or bytes(event.hash) != digest:
+                return False
+        earliest_after = session.scalar(select(func.min(AuditEvent.at))
+                                        .where(AuditEvent.lane == lane, AuditEvent.seq > seq))
+        if earliest_after is not None and earliest_after < signed_at:
+            return False
+    return True
+
+
+def signed_time(moment: dt.datetime) -> str:
+    """The signed form of a head's time (UTC, microseconds)."""
+    return moment.isoformat(timespec="microseconds")
 
 
 def sign_head(session: Session, anchor_private_key: bytes) -> AuditHead:
-    """Sign where every lane ends now, with the anchor key (offline)."""
-    heads = lane_heads(session)
+    """Sign where every lane ends now, and when, with the anchor key (offline)."""
+    heads, signed_at = lane_heads(session), utcnow()
     row = AuditHead(heads=json.dumps([[lane, seq, digest.hex()] for lane, seq, digest in heads]),
-                    signature=anchor.sign_audit_head(anchor_private_key, heads))
+                    signed_at=signed_at,
+                    signature=anchor.sign_audit_head(anchor_private_key, heads, signed_time(signed_at)))
     session.add(row)
     session.flush()
     return row
@@ -108,7 +127,7 @@ def sign_head(session: Session, anchor_private_key: bytes) -> AuditHead:
 class HeadCheck:
     head: AuditHead
     signed: bool  # a pinned anchor key signed it
-    present: bool  # every event it names is still there, with the same hash
+    present: bool  # the log still agrees with it (head_holds)
 
 
 def check_heads(session: Session, pinned) -> list[HeadCheck]:
@@ -116,7 +135,6 @@ def check_heads(session: Session, pinned) -> list[HeadCheck]:
     found = []
     for row in session.scalars(select(AuditHead).order_by(AuditHead.signed_at)):
         heads = [(lane, seq, bytes.fromhex(digest)) for lane, seq, digest in json.loads(row.heads)]
-        present = all((event := session.get(AuditEvent, (lane, seq))) is not None and bytes(event.hash) == digest
-                      for lane, seq, digest in heads)
-        found.append(HeadCheck(row, anchor.verify_audit_head(pinned, heads, row.signature), present))
+        signed = anchor.verify_audit_head(pinned, heads, signed_time(row.signed_at), row.signature)
+        found.append(HeadCheck(row, signed, head_holds(session, heads, row.signed_at)))
     return found

@@ -2,6 +2,7 @@
 anchor's signed heads, and signing where it ends now."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 
@@ -40,14 +41,16 @@ def verify_command(heads_file) -> None:
             problems.append(f"signed head of {check.head.signed_at:%Y-%m-%d %H:%M}: no pinned anchor key signed it")
         elif not check.present:
             problems.append(f"signed head of {check.head.signed_at:%Y-%m-%d %H:%M}: events it covers were changed or "
-                            "removed")
+                            "removed, or events were added behind it")
     for number, line in enumerate(heads_file or [], start=1):
         record = json.loads(line)
         heads = [(lane, seq, bytes.fromhex(digest)) for lane, seq, digest in record["heads"]]
-        if not anchor.verify_audit_head(settings.anchor_public_keys, heads, bytes.fromhex(record["signature"])):
+        if not anchor.verify_audit_head(settings.anchor_public_keys, heads, record["signed_at"],
+                                        bytes.fromhex(record["signature"])):
             problems.append(f"kept head {number}: no pinned anchor key signed it")
-        elif heads != [h for h in audit.lane_heads_at(session, heads)]:
-            problems.append(f"kept head {number}: events it covers were changed or removed")
+        elif not audit.head_holds(session, heads, dt.datetime.fromisoformat(record["signed_at"])):
+            problems.append(f"kept head {number}: events it covers were changed or removed, or events were "
+                            "added behind it")
     if problems:
         for problem in problems:
             click.echo(problem, err=True)
@@ -70,7 +73,7 @@ def sign_command(anchor_key_file, record_file) -> None:
             click.echo("The audit log does not verify (portal audit verify says where): nothing signed.", err=True)
             sys.exit(1)
         head = audit.sign_head(session, private_key)
-        line = json.dumps({"signed_at": head.signed_at.isoformat(), "heads": json.loads(head.heads),
+        line = json.dumps({"signed_at": audit.signed_time(head.signed_at), "heads": json.loads(head.heads),
                            "signature": head.signature.hex()})
     if record_file is not None:
         record_file.write(line + "\n")

@@ -33,6 +33,7 @@ from ..trust import statements
 from ..web import current_settings, db
 from . import portal_cli
 from .demo_history import seed_history
+from .trust import VALID_DAYS
 
 DEMO_MARKER = "demo_seeded"
 DEMO_PASSWORD = "tillit-demo-lösenord"
@@ -210,7 +211,8 @@ def _ready_demo_handlers(session: Session, settings: Settings, handlers) -> bool
         return False
     for user in handlers:
         for channel_id in session.scalars(select(Membership.channel_id).where(Membership.user_id == user.id)):
-            statement = statements.statement_for(user, channel_id, not_before=today())
+            statement = statements.statement_for(user, channel_id, not_before=today(),
+                                                 not_after=today() + dt.timedelta(days=VALID_DAYS))
             statements.record(session, settings, user, session.get(Channel, channel_id), statement,
                               anchor.sign_statement(private_key, statement))
     return True

@@ -39,8 +39,10 @@ def _until(not_after) -> dt.date:
 def _describe(entry) -> str:
     """What the anchor holder must check: the ids the statement binds and the
     fingerprint; names come from the database and prove nothing."""
-    return (f"{entry.user.display_name} ({entry.user.username}) in {entry.channel.name}: account id {entry.user.id}, "
-            f"channel id {entry.channel.id}, key version {entry.user.key_version}, fingerprint {entry.fingerprint}")
+    show = anchor_tool.printable
+    return (f"{show(entry.user.display_name)} ({show(entry.user.username)}) in {show(entry.channel.name)}: account id "
+            f"{show(entry.user.id)}, channel id {show(entry.channel.id)}, key version {entry.user.key_version}, "
+            f"fingerprint {entry.fingerprint}")
 
 
 @portal_cli.command("recipients")
@@ -69,8 +71,7 @@ def recipients_command(export_file, not_after, import_file) -> None:
             if entry.ready:
                 statement = statements.statement_for(entry.user, entry.channel.id, not_before=today(), not_after=until)
                 export_file.write(json.dumps(anchor_tool.record_for(
-                    statement, username=entry.user.username, display_name=entry.user.display_name,
-                    channel_name=entry.channel.name)) + "\n")
+                    statement, username=entry.user.username, channel_name=entry.channel.name)) + "\n")
                 exported += 1
         click.echo(f"Exported {exported} statement(s) to sign offline.")
 

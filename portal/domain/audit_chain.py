@@ -78,8 +78,11 @@ def first_broken_link(events: Iterable, key: bytes, legacy_head: bytes | None = 
     for event in events:
         lanes.setdefault(event.lane, []).append(event)
     for lane, lane_events in sorted(lanes.items()):
-        prev, keyed_seen = GENESIS, False
+        prev, keyed_seen, last_at = GENESIS, False, None
         for expected_seq, event in enumerate(lane_events, start=1):
+            if last_at is not None and event.at < last_at:
+                return Break(lane, event.seq)  # time runs forward in a lane: this one was slipped in
+            last_at = event.at
             fields = AuditFields(event.lane, event.seq, event.at, event.actor_user_id, event.action,
                                  event.target_type, event.target_id, event.detail)
             if event.format == KEYED:

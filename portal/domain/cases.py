@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from dataclasses import dataclass
 
 from .taxonomy import (
     OUTCOMES,
@@ -57,3 +58,28 @@ def check_transition(current: str, target: str, outcome: str | None = None) -> N
         raise TransitionError("closing needs an outcome")
     if target != STATUS_CLOSED and outcome is not None:
         raise TransitionError("only closing records an outcome")
+
+
+@dataclass(frozen=True)
+class TimelineState:
+    """Where a case stands by its timeline, which is authenticated (unlike
+    the clear columns, which a database writer can change)."""
+
+    status: str
+    outcome: str | None
+    received_on: dt.date
+    acknowledged_on: dt.date | None
+    acknowledge_due: dt.date
+    feedback_due: dt.date | None
+
+
+def state_from_timeline(events) -> TimelineState | None:
+    """The state the status events (in order) add up to; None without any."""
+    events = list(events)
+    if not events:
+        return None
+    acknowledged = next((e.occurred_on for e in events if e.status == STATUS_ACKNOWLEDGED), None)
+    last = events[-1]
+    return TimelineState(last.status, last.outcome if last.status == STATUS_CLOSED else None, events[0].occurred_on,
+                         acknowledged, acknowledge_due(events[0].occurred_on),
+                         feedback_due(acknowledged) if acknowledged else None)

@@ -21,6 +21,7 @@ class RecipientStatement(Base):
     key_version: Mapped[int] = mapped_column(Integer)
     not_before: Mapped[dt.date] = mapped_column(Date)
     not_after: Mapped[dt.date | None] = mapped_column(Date)
+    display_name: Mapped[str | None] = mapped_column(String(120))  # as signed (older statements: none)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     signed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -17,6 +17,7 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from crypto import anchor
 
 from .. import audit
 from ..models import Channel, Exclusion, KeyGrant, Membership, Report, ReportKey, User
@@ -71,7 +72,8 @@ class Request:
     target: User
     requested_by: User | None  # None: the CLI, or a report sent before the key was signed
     cases: int
-    trusted: bool  # the anchor vouches for the target's key in those cases' channels
+    trusted: bool
+    fingerprint: str  # of the key that would receive them, to compare with the colleague's own  # the anchor vouches for the target's key in those cases' channels
 
 
 def _askable(holder: User):
@@ -95,7 +97,8 @@ def requests_for(db: Session, settings: Settings, holder: User) -> list[Request]
                              .with_only_columns(KeyGrant.requested_by).limit(1))
         channels = set(db.scalars(select(Membership.channel_id).where(Membership.user_id == user_id)))
         trusted = bool(channels) and all(is_anchored(db, settings, target, c) for c in channels)
-        found.append(Request(target, db.get(User, asker_id) if asker_id else None, count, trusted))
+        found.append(Request(target, db.get(User, asker_id) if asker_id else None, count, trusted,
+                             anchor.fingerprint(bytes(target.public_key))))
     return sorted(found, key=lambda r: (r.target.display_name, r.target.id))
 
 
@@ -112,6 +115,8 @@ def approve(db: Session, settings: Settings, holder: User, private_key: bytes, t
     done = 0
     for grant in list(db.scalars(_askable(holder).where(KeyGrant.user_id == target.id))):
         report = db.get(Report, grant.report_id)
+        if report is None:  # a row written past the foreign keys: nothing to give
+            continue
         try:
             dek = keys.unwrap_for_handler(db, report, holder, private_key)
         except keys.AccessDenied:

@@ -12,9 +12,11 @@ from config import Settings
 from crypto import DecryptionError
 
 from ..attachments import store
+from ..domain import cases
 from ..domain.taxonomy import ANSWERS
 from ..models import Attachment, AuditEvent, Note, Report, User
 from .. import audit
+from ..trust.statements import is_anchored
 from . import chains, dialogue, grants, manifest, sealing
 from .access import OpenCase
 
@@ -51,10 +53,14 @@ class Verified:
     dialogue: chains.Check
     timeline: chains.Check
     sent: manifest.Check = field(default_factory=manifest.Check)  # answers, files, channel, exclusions
+    # The status, outcome and deadlines by the timeline; columns_agree: the
+    # clear columns say the same (a database writer can change only those).
+    state: cases.TimelineState | None = None
+    columns_agree: bool = True
 
     @property
     def intact(self) -> bool:
-        return self.dialogue.intact and self.timeline.intact and self.sent.intact
+        return self.dialogue.intact and self.timeline.intact and self.sent.intact and self.columns_agree
 
     @property
     def unsealed(self) -> bool:
@@ -68,10 +74,14 @@ def _file_ids(files: dict) -> dict:
 def _verified(db: Session, report: Report, dek: bytes, chained: bool, files: dict) -> Verified:
     messages, events = dialogue.messages_of(db, report), list(report.events)
     ids = _file_ids(files)
+    state = cases.state_from_timeline(events)
+    agree = state is None or (
+        (state.status, state.outcome, state.acknowledged_on) == (report.status, report.outcome, report.acknowledged_on)
+        and state.received_on == report.received_on and state.feedback_due == report.feedback_due)
     return Verified(messages, events,
                     chains.check(report, dek, chains.DIALOGUE, messages, chained=chained, files=ids),
                     chains.check(report, dek, chains.TIMELINE, events, chained=chained),
-                    manifest.check(db, report, dek, chained=chained))
+                    manifest.check(db, report, dek, chained=chained), state, agree)
 
 
 def _seal_older_report(db: Session, report: Report, dek: bytes, verified: Verified, files: dict) -> bool:
@@ -113,11 +123,13 @@ class ReporterCase:
     events: list
     messages: list
     report_files: list = field(default_factory=list)
-    readers: list = field(default_factory=list)  # display names of those who hold the key
+    # (display name, confirmed) of those who hold the key; confirmed: the
+    # name is the one the trust anchor signed for the report's channel.
+    readers: list = field(default_factory=list)
     verified: Verified | None = None
 
 
-def reporter_case(db: Session, case: OpenCase) -> ReporterCase:
+def reporter_case(db: Session, settings: Settings, case: OpenCase) -> ReporterCase:
     report, dek = case.report, case.dek
     files = files_by_message(db, report, dek)
     texts, chained = _opened_answers(report, dek)
@@ -126,7 +138,8 @@ def reporter_case(db: Session, case: OpenCase) -> ReporterCase:
                         messages=dialogue.entries(db, report, dek, files, verified.messages, verified.dialogue,
                                                   side=dialogue.REPORTER_SIDE),
                         report_files=files.get(None, []),
-                        readers=[user.display_name for user in grants.key_holders(db, report)], verified=verified)
+                        readers=[(user.display_name, is_anchored(db, settings, user, report.channel_id))
+                                 for user in grants.key_holders(db, report)], verified=verified)
 
 
 # --- the handler's page ---------------------------------------------------------------

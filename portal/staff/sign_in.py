@@ -34,6 +34,13 @@ class LoginFailed(Exception):
     """Wrong username, password, code or recovery key. One message for all."""
 
 
+class KeyTampered(LoginFailed):
+    """The public key the database holds for the account is not the one its
+    password unlocks: it was changed outside the portal, perhaps so that
+    reports get wrapped for someone else's key. Sign-in stops until an
+    administrator has restored the account."""
+
+
 @dataclass(frozen=True)
 class Unlocked:
     user: User
@@ -108,6 +115,10 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
         return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=True)
     if not _accept_code(db, user, private_key, code, time.time() if now is None else now):
         raise _failed(db, user, "auth.login_failed")
+    if user.holds_own_keys and keys.public_key_for(private_key) != bytes(user.public_key):
+        audit.record(db, "trust.key_mismatch", actor_user_id=user.id, target_type="user", target_id=user.id,
+                     key_version=user.key_version)
+        raise KeyTampered()
     user.failed_logins = 0
     user.locked_until = None
     audit.record(db, "auth.login", actor_user_id=user.id, target_type="user", target_id=user.id)

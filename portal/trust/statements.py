@@ -3,8 +3,9 @@ while a statement signed by a pinned anchor key says so, for exactly that
 account, channel, public key and key version. A row a database writer adds,
 or a key or membership they change, verifies against nothing and is ignored.
 
-Signing happens with the anchor's private key, offline, through the CLI
-(`portal sign-recipients`); this module verifies and lists what waits.
+Signing happens with the anchor's private key, offline (`portal recipients
+--export`, `python -m crypto.anchor_tool`, `portal recipients --import`);
+this module verifies and lists what waits.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from crypto import anchor
+from crypto import anchor, keys
 
 from .. import audit
 from ..models import Channel, Membership, RecipientStatement, User
@@ -30,29 +31,42 @@ def statement_for(user: User, channel_id: str, *, not_before: dt.date,
                   not_after: dt.date | None = None) -> anchor.RecipientStatement:
     """What the anchor is asked to sign for `user`'s current key in `channel_id`."""
     return anchor.RecipientStatement(user_id=user.id, channel_id=channel_id, public_key=bytes(user.public_key),
-                                     key_version=user.key_version, not_before=not_before, not_after=not_after)
+                                     key_version=user.key_version, not_before=not_before, not_after=not_after,
+                                     display_name=user.display_name)
 
 
 def _as_statement(row: RecipientStatement) -> anchor.RecipientStatement:
     return anchor.RecipientStatement(user_id=row.user_id, channel_id=row.channel_id,
                                      public_key=bytes(row.public_key), key_version=row.key_version,
-                                     not_before=row.not_before, not_after=row.not_after)
+                                     not_before=row.not_before, not_after=row.not_after,
+                                     display_name=row.display_name or "")
 
 
 def is_anchored(db: Session, settings: Settings, user: User, channel_id: str, *, on: dt.date | None = None) -> bool:
     """Whether `user`'s current key may receive `channel_id`'s report keys.
 
     Only an account whose key pair is its own (replaced at the first sign-in)
-    can be anchored: the creator's pair is one an admin could unwrap."""
+    can be anchored: the creator's pair is one an admin could unwrap. The
+    statement also binds the name reporters see, so a database writer who
+    swaps two handlers' names makes both unanchored, not each other. A
+    statement for an older key version than one the anchor signed later
+    (after a recovery, say) is not honoured: rolling the account back to an
+    old key then needs the newer statements deleted too, and the handler's
+    next sign-in refuses the rolled-back key (sign_in.KeyTampered)."""
     if not (user.is_handler and user.active and user.holds_own_keys):
         return False
-    rows = db.scalars(select(RecipientStatement).where(
-        RecipientStatement.user_id == user.id, RecipientStatement.channel_id == channel_id,
-        RecipientStatement.key_version == user.key_version))
     day = on or today()
-    return any(bytes(row.public_key) == bytes(user.public_key)
-               and anchor.verify_statement(settings.anchor_public_keys, _as_statement(row), row.signature, on=day)
-               for row in rows)
+    rows = db.scalars(select(RecipientStatement).where(RecipientStatement.user_id == user.id,
+                                                       RecipientStatement.key_version >= user.key_version))
+    current = False
+    for row in rows:
+        if not anchor.verify_statement(settings.anchor_public_keys, _as_statement(row), row.signature, on=day):
+            continue
+        if row.key_version > user.key_version:
+            return False  # superseded: the anchor has signed a newer key of this account
+        current = current or (row.channel_id == channel_id and bytes(row.public_key) == bytes(user.public_key)
+                              and (row.display_name or "") == user.display_name)
+    return current
 
 
 def anchored(db: Session, settings: Settings, users: list[User], channel_id: str) -> list[User]:
@@ -94,7 +108,7 @@ def record(db: Session, settings: Settings, user: User, channel: Channel, statem
         row = RecipientStatement(user_id=user.id, channel_id=channel.id, key_version=user.key_version)
         db.add(row)
     row.public_key, row.not_before, row.not_after = statement.public_key, statement.not_before, statement.not_after
-    row.signature = signature
+    row.display_name, row.signature = statement.display_name, signature
     db.flush()
     audit.record(db, "trust.recipient_signed", target_type="user", target_id=user.id, channel_id=channel.id,
                  key_version=user.key_version, fingerprint=anchor.fingerprint(statement.public_key))
@@ -112,9 +126,12 @@ class KeyStatus:
     waiting_in: list[Channel]
 
 
-def key_status(db: Session, settings: Settings, user: User) -> KeyStatus:
+def key_status(db: Session, settings: Settings, user: User, private_key: bytes) -> KeyStatus:
+    """The fingerprint comes from the key the handler's password unlocked, not
+    from the database, so a public key swapped in the database shows up as a
+    mismatch when the two fingerprints are compared before signing."""
     channels = list(db.scalars(select(Channel).join(Membership, Membership.channel_id == Channel.id)
                                .where(Membership.user_id == user.id).order_by(Channel.name)))
     trusted = [c for c in channels if is_anchored(db, settings, user, c.id)]
-    return KeyStatus(anchor.fingerprint(bytes(user.public_key)), user.holds_own_keys, trusted,
+    return KeyStatus(anchor.fingerprint(keys.public_key_for(private_key)), user.holds_own_keys, trusted,
                      [c for c in channels if c not in trusted])

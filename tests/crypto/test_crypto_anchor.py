@@ -18,7 +18,7 @@ def keys():
 
 def statement(**changes):
     base = anchor.RecipientStatement(user_id="u1", channel_id="c1", public_key=bytes(range(32)), key_version=2,
-                                     not_before=DAY, not_after=None)
+                                     not_before=DAY, not_after=None, display_name="Anna Lind")
     return dataclasses.replace(base, **changes)
 
 
@@ -69,7 +69,8 @@ def test_the_format_is_the_documented_one(keys):
     """docs/crypto.md, 10: version || key id || Ed25519 over ctx(label, fields)."""
     private, public = keys
     signed = anchor.sign_statement(private, statement())
-    message = encode_context("tillit/v1/recipient", "u1", "c1", bytes(range(32)), 2, "2026-12-02", "")
+    message = encode_context("tillit/v1/recipient-named", "u1", "c1", bytes(range(32)), 2, "2026-12-02", "",
+                             "Anna Lind")
     Ed25519PublicKey.from_public_bytes(public).verify(signed[9:], message)  # raises if not
     import hashlib
     assert signed[1:9] == hashlib.sha256(encode_context("tillit/v1/anchor-key-id", public)).digest()[:8]
@@ -78,10 +79,12 @@ def test_the_format_is_the_documented_one(keys):
 def test_audit_heads_are_signed_over_every_lane(keys):
     private, public = keys
     heads = [(0, 10, b"a" * 32), (1, 4, b"b" * 32)]
-    signature = anchor.sign_audit_head(private, heads)
-    assert anchor.verify_audit_head([public], list(reversed(heads)), signature)
-    assert not anchor.verify_audit_head([public], [(0, 10, b"a" * 32), (1, 3, b"b" * 32)], signature)
-    assert not anchor.verify_audit_head([public], heads[:1], signature)
+    at = "2026-12-02T20:00:00.000000"
+    signature = anchor.sign_audit_head(private, heads, at)
+    assert anchor.verify_audit_head([public], list(reversed(heads)), at, signature)
+    assert not anchor.verify_audit_head([public], [(0, 10, b"a" * 32), (1, 3, b"b" * 32)], at, signature)
+    assert not anchor.verify_audit_head([public], heads[:1], at, signature)
+    assert not anchor.verify_audit_head([public], heads, "2026-12-02T19:00:00.000000", signature)  # the time is signed
     # A statement's signature is not a head's, nor the other way round.
     assert not anchor.verify_statement([public], statement(), signature, on=DAY)
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from portal import audit
-from portal.domain.audit_chain import LANES, AuditFields, audit_key, keyed_hash, legacy_hash
+from portal.domain.audit_chain import KEYED, LANES, AuditFields, audit_key, keyed_hash, legacy_hash
 from portal.models import AuditEvent
 from support import TEST_ANCHOR_PRIVATE
 
@@ -188,3 +188,29 @@ def test_a_log_rewritten_as_if_written_before_it_was_keyed_does_not_verify(app, 
     db_session.commit()
     result = verify(app)
     assert result.exit_code == 1 and "PORTAL_AUDIT_LEGACY_HEAD" in result.output
+
+
+@pytest.mark.parametrize("where", ["after the head of a used lane", "in a lane empty at signing"])
+def test_events_slipped_in_behind_a_signed_head_are_found(app, db_session, settings, tmp_path, where):
+    """Whoever holds the pepper appends correctly keyed events dated before
+    the signing, to pass them off as covered by it (review finding). The
+    head signs its time and every lane, empty ones too."""
+    some_events(db_session, 3)
+    key_file, kept = tmp_path / "anchor.key", tmp_path / "heads.jsonl"
+    key_file.write_text(TEST_ANCHOR_PRIVATE.hex())
+    assert app.test_cli_runner().invoke(args=["portal", "audit", "sign", "--anchor-key-file", str(key_file),
+                                               "--record", str(kept)]).exit_code == 0
+    used = {lane for lane, in db_session.execute(select(AuditEvent.lane).distinct())}
+    lane = min(used) if where.startswith("after") else min(set(range(LANES)) - used)
+    tail = db_session.scalars(select(AuditEvent).where(AuditEvent.lane == lane)
+                              .order_by(AuditEvent.seq.desc())).first()
+    earlier = db_session.scalars(select(AuditEvent).order_by(AuditEvent.at)).first().at
+    fields = AuditFields(lane, (tail.seq + 1) if tail else 1, max(earlier, tail.at) if tail else earlier, None,
+                         "case.key_granted", "report", "r-forged", "{}")
+    prev = tail.hash if tail else audit.GENESIS
+    db_session.add(AuditEvent(**fields.__dict__, format=KEYED, prev_hash=prev,
+                              hash=keyed_hash(audit_key(settings.pepper), prev, fields)))
+    db_session.commit()
+    assert audit.verify(db_session) is None  # well keyed: the chains alone cannot tell
+    result = verify(app, "--heads", str(kept))
+    assert result.exit_code == 1 and "added behind it" in result.output

@@ -188,3 +188,24 @@ def test_removing_what_was_sent_is_flagged_on_both_sides(app, db_session, case_w
     db_session.commit()
     for html in pages(app, db_session, case_with_files):
         assert WARNING in html
+
+
+def test_a_status_changed_in_its_column_is_flagged_and_the_reporter_sees_the_timeline(app, db_session, settings):
+    """Review finding: `UPDATE reports SET status='closed', outcome='unfounded'`
+    made the reporter's page say "Closed: Unfounded". The page now shows the
+    authenticated timeline's state and both pages flag the difference."""
+    from sqlalchemy import text
+
+    from portal.reports import access, reading
+    from support import new_report, seed_channels
+
+    seed_channels(db_session, settings)
+    submitted = new_report(db_session, settings)
+    db_session.execute(text("UPDATE reports SET status = 'closed', outcome = 'unfounded', feedback_due = NULL "
+                            "WHERE id = :id"), {"id": submitted.report_id})
+    db_session.commit()
+    db_session.expire_all()
+    case = access.open_with_receipt(db_session, settings, submitted.receipt)
+    page = reading.reporter_case(db_session, settings, case)
+    assert not page.verified.columns_agree and not page.verified.intact
+    assert page.verified.state.status == "new" and page.verified.state.outcome is None

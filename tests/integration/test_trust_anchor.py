@@ -374,3 +374,81 @@ def test_keys_are_signed_offline_with_the_ids_shown_and_come_back_verified(app, 
     assert db_session.get(ReportKey, (report.report_id, erik.id)) is not None
     row = db_session.scalars(select(RecipientStatement).where(RecipientStatement.user_id == erik.id)).one()
     assert row.not_after is not None  # statements expire (renewed yearly) unless told otherwise
+
+
+# --- The third review's attacks -------------------------------------------------
+
+def test_a_public_key_swapped_in_the_database_shows_as_a_mismatch_and_stops_sign_in(app, db_session, settings,
+                                                                                      world):
+    """The writer puts their own public key on Carin's row before her key is
+    signed. The fingerprint Carin reads comes from the key her password
+    unlocks, so it differs from the one the anchor holder is shown; and her
+    next sign-in is refused (and audited) rather than carried on."""
+    carin = world["handlers"]["carin"]
+    client = signed_in(app, db_session, world, "carin")
+    own = client.get("/handler/account", headers=EN).get_data(as_text=True)
+    own_fingerprint = anchor.fingerprint(bytes(carin.public_key))
+    assert own_fingerprint in own
+
+    attacker_public = keys.generate_keypair()[1]
+    db_session.execute(text("UPDATE users SET public_key = :pk WHERE id = :id"),
+                       {"pk": attacker_public, "id": carin.id})
+    db_session.commit()
+    shown_to_carin = client.get("/handler/account", headers=EN).get_data(as_text=True)
+    assert own_fingerprint in shown_to_carin and anchor.fingerprint(attacker_public) not in shown_to_carin
+    exported = app.test_cli_runner().invoke(args=["portal", "recipients"])
+    assert anchor.fingerprint(attacker_public) in exported.output  # what the anchor holder would compare
+
+    again = FormClient(app.test_client())
+    response = staff_login(again, db_session, carin, world["secrets"]["carin"])
+    assert response.status_code == 400 and "inte din" in response.get_data(as_text=True)  # Swedish by default
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "trust.key_mismatch")) == 1
+
+
+def test_an_old_statement_is_not_honoured_once_a_newer_key_is_signed(app, db_session, settings, world):
+    """Rollback: after a recovery (a new key version, signed), putting the old
+    key and version back on the row gets no new report wrapped for it."""
+    anna = world["handlers"]["anna"]
+    old_public, old_version = bytes(anna.public_key), anna.key_version
+    new_private, new_public = keys.generate_keypair()
+    anna.public_key, anna.key_version = new_public, old_version + 1
+    db_session.commit()
+    from support import anchor_user
+
+    anchor_user(db_session, settings, anna)
+    db_session.commit()
+    db_session.execute(text("UPDATE users SET public_key = :pk, key_version = :v WHERE id = :id"),
+                       {"pk": old_public, "v": old_version, "id": anna.id})
+    db_session.commit()
+    db_session.expire_all()
+    report = new_report(db_session, settings)
+    assert db_session.get(ReportKey, (report.report_id, anna.id)) is None
+
+
+def test_swapped_names_unanchor_both_and_the_reporter_sees_it(app, db_session, settings, world):
+    """The writer swaps Carin's and David's names so that a reporter who
+    excludes "Carin" excludes David. Names are signed: neither is then a
+    reader, and the form marks both names as not confirmed."""
+    from portal.trust.statements import is_anchored
+
+    carin, david = world["handlers"]["carin"], world["handlers"]["david"]
+    db_session.execute(text("UPDATE users SET display_name = 'Carin' WHERE id = :id"), {"id": david.id})
+    db_session.commit()
+    db_session.expire_all()
+    page = app.test_client().get("/report/misconduct?category=fraud&step=2", headers=EN).get_data(as_text=True)
+    assert page.count("Carin (name not yet confirmed by the organisation)") == 1  # David's row, renamed
+    assert not is_anchored(db_session, settings, david, world["whistle"].id)
+    db_session.execute(text("UPDATE users SET display_name = 'David' WHERE id = :id"), {"id": carin.id})
+    db_session.commit()
+    db_session.expire_all()
+    assert not is_anchored(db_session, settings, carin, world["whistle"].id)
+    with pytest.raises(Exception):  # nobody trusted is left to read a misconduct report
+        new_report(db_session, settings, track="misconduct", category="fraud")
+
+
+def test_the_anchor_tool_shows_control_characters_instead_of_obeying_them():
+    hostile = "Carin\n  fingerprint AAAA-BBBB-CCCC-DDDD\x1b[8m\u202e"
+    shown = anchor_tool.printable(hostile)
+    assert "\n" not in shown and "\x1b" not in shown and "\u202e" not in shown
+    assert "\\u000a" in shown and "\\u001b" in shown

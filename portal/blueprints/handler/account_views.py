@@ -34,5 +34,5 @@ def account():
     for field in (form.current_password, form.new_password, form.new_password_again):
         field.data = ""
     status = 400 if request.method == "POST" else 200
-    key = statements.key_status(db.session(), current_settings(), g.staff.user)
+    key = statements.key_status(db.session(), current_settings(), g.staff.user, g.staff.private_key)
     return render_template("handler/account.html", form=form, key=key), status

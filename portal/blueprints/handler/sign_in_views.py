@@ -41,13 +41,18 @@ def home_for(user: User) -> str:
 @limiter.limit(GLOBAL_LOGIN_LIMIT, methods=["POST"], key_func=all_staff_logins)
 def login():
     form = LoginForm(next=request.args.get("next", ""))
-    failed = False
+    message = None
     if form.validate_on_submit():
         try:
             unlocked = sign_in.login(db.session(), current_settings(), form.username.data, form.password.data,
                                      form.code.data or "")
+        except sign_in.KeyTampered:
+            message = _("Your password and code are right, but the key stored for your account is not yours: it "
+                        "was changed outside the portal. To keep reports from reaching someone else, you cannot "
+                        "sign in until an administrator has restored your account. This is in the audit log.")
         except sign_in.LoginFailed:
-            failed = True  # the failure counts towards the lock (the request commits it)
+            # The failure counts towards the lock (the request commits it).
+            message = _("The username, password or code is wrong, or the account is locked for a while. Try again.")
         else:
             if unlocked.needs_enrolment:
                 return _begin_enrolment(unlocked)
@@ -57,8 +62,7 @@ def login():
     form.password.data = ""
     form.code.data = ""
     status = 400 if request.method == "POST" else 200
-    message = _("The username, password or code is wrong, or the account is locked for a while. Try again.")
-    return render_template("handler/login.html", form=form, failed_message=message if failed else None), status
+    return render_template("handler/login.html", form=form, failed_message=message), status
 
 
 def _begin_enrolment(unlocked: sign_in.Unlocked):

@@ -48,7 +48,7 @@ def _expired_reply(body: str = ""):
 
 
 def _case_page(opened, case, status=200, *, reply_form=None, meeting_form=None):
-    page = reading.reporter_case(db.session(), case)
+    page = reading.reporter_case(db.session(), current_settings(), case)
     return render_template("reporter/case.html", case=page, seconds_left=opened.seconds_left,
                            reply_form=reply_form or ReplyForm(formdata=None),
                            meeting_form=meeting_form or MeetingForm(formdata=None),

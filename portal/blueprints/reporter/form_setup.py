@@ -48,7 +48,11 @@ def prepare_form(db: Session, settings: Settings, form, track: str) -> FormView:
     chain_level = getattr(form, "chain_level", None)
     channel_id = route(db, track, category, chain_level.data if chain_level else None)
     recipients = channel_recipients(db, settings, channel_id)
-    form.exclude.choices = options((h.id, h.display_name) for h in recipients.handlers)
+    # A name the anchor has not signed for this channel is marked: a database
+    # writer could have given it to the wrong account.
+    form.exclude.choices = options((h.id, h.display_name if h in recipients.readers else
+                                    _("%(name)s (name not yet confirmed by the organisation)", name=h.display_name))
+                                   for h in recipients.handlers)
     if not form.channel_shown.data:
         form.channel_shown.data = channel_id
     return FormView(channel_id, recipients, settings.max_upload_mib, settings.max_attachments,
