@@ -11,6 +11,8 @@ from .base import ID_LENGTH, Base, new_id, utcnow
 SUMMARY_DRAFT = "draft"
 SUMMARY_APPROVED = "approved"
 SUMMARY_WITHDRAWN = "withdrawn"
+SUMMARY_REJECTED = "rejected"
+STORY_STATES = (SUMMARY_DRAFT, SUMMARY_APPROVED, SUMMARY_REJECTED, SUMMARY_WITHDRAWN)
 
 
 class PublishedSummary(Base):

@@ -1,36 +1,131 @@
 """Stories of removed obstacles: drafted by the handler who closes the case
 (only with the reporter's consent), published once a second person approves
 them, and listed on the insights page. A story keeps only clear fields and
-the handler's own sanitised words, so it may outlive its report."""
+the handler's own sanitised words, so it may outlive its report.
+
+Who may do what: the author edits their draft until it is decided; another
+handler of the case's channel, or an admin, approves (with any edits),
+rejects, or later withdraws it. Nobody approves their own story.
+"""
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import audit
 from ..domain.quarters import quarter_of
 from ..domain.sanitize import clean_story_html
-from ..models import PublishedSummary, Report, User
+from ..models import Membership, PublishedSummary, Report, User
 from ..models.base import today
-from ..models.stats import SUMMARY_APPROVED
+from ..models.stats import SUMMARY_APPROVED, SUMMARY_DRAFT, SUMMARY_REJECTED, SUMMARY_WITHDRAWN
 
 PUBLISHED_PAGE = 50
 
 
-def draft_story(db: Session, user: User, report: Report, *, title: str, body: str,
-                hours_saved: int | None) -> PublishedSummary | None:
+class StoryRefused(Exception):
+    """Not this person's to decide (their own story, or not their channel), or not in that state."""
+
+
+@dataclass(frozen=True)
+class StoryText:
+    title: str
+    body: str
+    hours_saved: int | None
+    language: str
+
+
+def draft_story(db: Session, user: User, report: Report, text: StoryText) -> PublishedSummary | None:
     """A draft for a second person to approve; None without consent or text."""
-    if not (report.publish_consent and title.strip() and body.strip()):
+    if not (report.publish_consent and text.title.strip() and text.body.strip()):
         return None
     summary = PublishedSummary(
         report_id=report.id, category=report.category, chain_level=report.chain_level,
-        principle=report.principle, quarter=quarter_of(report.closed_on or today()),
-        title=title.strip(), body_html=clean_story_html(body),
-        hours_saved_per_year=hours_saved, written_by=user.id)
+        principle=report.principle, quarter=quarter_of(report.closed_on or today()), written_by=user.id)
+    _set_text(summary, text)
     db.add(summary)
     db.flush()
-    audit.record(db, "summary.draft", actor_user_id=user.id, target_type="report", target_id=report.id)
+    audit.record(db, "story.draft", actor_user_id=user.id, target_type="story", target_id=summary.id)
     return summary
+
+
+def _set_text(summary: PublishedSummary, text: StoryText) -> None:
+    summary.title, summary.body_html = text.title.strip()[:200], clean_story_html(text.body)
+    summary.hours_saved_per_year, summary.language = text.hours_saved, text.language
+
+
+def of_report(db: Session, report: Report) -> PublishedSummary | None:
+    """The newest story drafted for `report`."""
+    return db.scalars(select(PublishedSummary).where(PublishedSummary.report_id == report.id)
+                      .order_by(PublishedSummary.id.desc())).first()
+
+
+def edit_draft(db: Session, user: User, story: PublishedSummary, text: StoryText) -> None:
+    if story.written_by != user.id or story.status != SUMMARY_DRAFT:
+        raise StoryRefused()
+    _set_text(story, text)
+    audit.record(db, "story.edit", actor_user_id=user.id, target_type="story", target_id=story.id)
+
+
+def may_decide(db: Session, user: User, story: PublishedSummary) -> bool:
+    """An admin, or a handler of the story's channel; never its author."""
+    if story.written_by == user.id:
+        return False
+    if user.is_admin:
+        return True
+    report = db.get(Report, story.report_id) if story.report_id else None
+    return bool(user.is_handler and report is not None and db.get(Membership, (report.channel_id, user.id)))
+
+
+def _reviewable(user: User):
+    query = select(PublishedSummary).where(PublishedSummary.written_by.is_distinct_from(user.id))
+    if not user.is_admin:
+        query = query.join(Report, Report.id == PublishedSummary.report_id).join(
+            Membership, (Membership.channel_id == Report.channel_id) & (Membership.user_id == user.id))
+    return query
+
+
+def to_review(db: Session, user: User) -> list[PublishedSummary]:
+    return list(db.scalars(_reviewable(user).where(PublishedSummary.status == SUMMARY_DRAFT)
+                           .order_by(PublishedSummary.quarter, PublishedSummary.id)))
+
+
+def review_count(db: Session, user: User) -> int:
+    """Drafts waiting for `user`'s decision (for the staff menu)."""
+    waiting = _reviewable(user).where(PublishedSummary.status == SUMMARY_DRAFT).subquery()
+    return db.scalar(select(func.count()).select_from(waiting)) or 0
+
+
+def decided_by_others(db: Session, user: User) -> list[PublishedSummary]:
+    """Published stories `user` may withdraw."""
+    return list(db.scalars(_reviewable(user).where(PublishedSummary.status == SUMMARY_APPROVED)
+                           .order_by(PublishedSummary.published_on.desc(), PublishedSummary.id)))
+
+
+def approve(db: Session, user: User, story: PublishedSummary, text: StoryText) -> None:
+    """Publish, with the reviewer's edits; only quarter, category, chain
+    level, hours and the text are ever shown."""
+    if story.status != SUMMARY_DRAFT or not may_decide(db, user, story):
+        raise StoryRefused()
+    _set_text(story, text)
+    story.status, story.approved_by, story.published_on = SUMMARY_APPROVED, user.id, today()
+    audit.record(db, "story.approve", actor_user_id=user.id, target_type="story", target_id=story.id)
+
+
+def reject(db: Session, user: User, story: PublishedSummary) -> None:
+    if story.status != SUMMARY_DRAFT or not may_decide(db, user, story):
+        raise StoryRefused()
+    story.status, story.approved_by = SUMMARY_REJECTED, user.id
+    audit.record(db, "story.reject", actor_user_id=user.id, target_type="story", target_id=story.id)
+
+
+def withdraw(db: Session, user: User, story: PublishedSummary) -> None:
+    if story.status != SUMMARY_APPROVED or not (user.is_admin or may_decide(db, user, story)
+                                                  or story.written_by == user.id):
+        raise StoryRefused()
+    story.status = SUMMARY_WITHDRAWN
+    audit.record(db, "story.withdraw", actor_user_id=user.id, target_type="story", target_id=story.id)
 
 
 def published(db: Session, language: str) -> list[PublishedSummary]:

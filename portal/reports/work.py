@@ -43,13 +43,13 @@ def change_status(db: Session, user: User, case: OpenCase, target: str) -> None:
 
 
 def close(db: Session, user: User, case: OpenCase, outcome: str, *, hours_saved: int | None = None,
-          summary_title: str = "", summary_body: str = "") -> PublishedSummary | None:
+          story: stories.StoryText | None = None) -> PublishedSummary | None:
     report = case.report
     workflow.transition(db, report, case.dek, STATUS_CLOSED, outcome=outcome, actor_user_id=user.id)
     if report.track != OBSTACLE or outcome != OUTCOME_REMOVED:
         return None
     report.hours_saved_per_year = hours_saved
-    return stories.draft_story(db, user, report, title=summary_title, body=summary_body, hours_saved=hours_saved)
+    return stories.draft_story(db, user, report, story) if story else None
 
 
 def audit_download(db: Session, user: User, report: Report, attachment_id: str) -> None:

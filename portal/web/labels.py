@@ -166,3 +166,10 @@ INSIGHT_METHOD = (
     _l("A count of 1 to %(k)d is never shown (for misconduct reports 1 to %(k_misconduct)d); if a quarter has fewer reports than that, none of its figures are shown. Where a count is hidden, enough other counts are hidden with it, zeros included, that the totals cannot be used to work it out."),
     _l("Units with too few reports are shown together as other units. Misconduct reports are shown only as yearly totals and outcomes."),
 )
+
+STORY_STATES = {
+    "draft": _l("Draft: waiting for a second person to approve it (another handler of the channel, or an admin)."),
+    "approved": _l("Published on the insights page."),
+    "rejected": _l("Rejected: it will not be published."),
+    "withdrawn": _l("Withdrawn from the insights page."),
+}

@@ -4,7 +4,8 @@ everybody, so a new route cannot be reachable by mistake.
 
 Levels: PUBLIC (sign-in pages), FIGURES (the published statistics: public
 unless PORTAL_INSIGHTS_PUBLIC=0), STAFF (any signed-in staff member: own
-account), LEADERSHIP (trends: viewers, admins, handlers), HANDLER (case work; also needs the case to be visible, see
+account), LEADERSHIP (trends: viewers, admins, handlers), REVIEW (approving
+stories: handlers, admins), HANDLER (case work; also needs the case to be visible, see
 reports/access.py), ADMIN (administration; an admin is never a handler by
 being one, and sees no case content).
 """
@@ -23,8 +24,9 @@ FIGURES = "figures"  # the published statistics: public, or staff only with PORT
 STAFF = "staff"
 LEADERSHIP = "leadership"  # trends: viewers, admins and handlers
 HANDLER = "handler"
+REVIEW = "review"  # approving stories: handlers and admins
 ADMIN = "admin"
-LEVELS = (PUBLIC, FIGURES, STAFF, LEADERSHIP, HANDLER, ADMIN)
+LEVELS = (PUBLIC, FIGURES, STAFF, LEADERSHIP, HANDLER, REVIEW, ADMIN)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ def enforce():
         target = request.full_path if request.method == "GET" else url_for("handler.inbox")
         return redirect(url_for("handler.login") + "?" + urlencode({"next": target.rstrip("?")}))
     if ((required == HANDLER and not staff.user.is_handler) or (required == ADMIN and not staff.user.is_admin)
-            or (required == LEADERSHIP and not staff.user.may_see_trends)):
+            or (required == LEADERSHIP and not staff.user.may_see_trends)
+            or (required == REVIEW and not (staff.user.is_handler or staff.user.is_admin))):
         abort(403)
     g.staff = staff
     return None
@@ -81,11 +84,14 @@ def page_context() -> dict:
     """What every staff page's layout needs (context processor of the staff
     blueprints): the button form and how many colleagues wait for keys."""
     from ..reports.grants import request_count
+    from ..reports.stories import review_count
     from .forms import PlainForm
 
     staff = g.get("staff")
-    waiting = request_count(db.session(), staff.user) if staff is not None and staff.user.is_handler else 0
-    return {"plain_form": PlainForm(formdata=None), "access_requests": waiting}
+    user = staff.user if staff is not None else None
+    waiting = request_count(db.session(), user) if user is not None and user.is_handler else 0
+    reviews = review_count(db.session(), user) if user is not None and (user.is_handler or user.is_admin) else 0
+    return {"plain_form": PlainForm(formdata=None), "access_requests": waiting, "story_reviews": reviews}
 
 
 def protect(blueprint) -> None:

@@ -9,6 +9,7 @@ from portal import create_app
 from portal.attachments.cleaning import findings
 from portal.domain import taxonomy
 from portal.insights import tables
+from portal.models.stats import STORY_STATES
 from portal.reports import sealing
 from portal.web import labels
 
@@ -28,6 +29,7 @@ VOCABULARIES = [
     ("insight states", tables.STATES, labels.INSIGHT_STATES),
     ("insight groups", tables.GROUPS, labels.INSIGHT_GROUPS),
     ("insight tables", tables.QUARTER_TABLES + tables.YEAR_TABLES, labels.INSIGHT_TABLES),
+    ("story states", STORY_STATES, labels.STORY_STATES),
 ]
 
 

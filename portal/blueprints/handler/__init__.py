@@ -8,4 +8,4 @@ from ...web.staff_access import protect
 bp = Blueprint("handler", __name__, url_prefix="/handler")
 protect(bp)
 
-from . import account_views, case_views, grant_views, inbox_views, sign_in_views  # noqa: E402,F401  (routes register on import)
+from . import account_views, case_views, grant_views, inbox_views, sign_in_views, story_views  # noqa: E402,F401  (routes register on import)

@@ -3,13 +3,13 @@ dialogue, internal notes, handing it to a colleague, downloads and export."""
 from __future__ import annotations
 
 from flask import abort, current_app, g, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 
 from ...domain.cases import TransitionError
 from ...domain.taxonomy import STATUS_ACKNOWLEDGED, STATUS_IN_PROGRESS
 from ...models import User
 from ...models.base import today
-from ...reports import access, export as case_export, grants, reading, work
+from ...reports import access, export as case_export, grants, reading, stories, work
 from ...reports.access import OpenCase
 from ...staff import sign_in
 from ...web import current_settings, db, downloads, sealed_session
@@ -18,7 +18,7 @@ from ...web.rate_limits import LOGIN_LIMIT, limiter
 from ...web.upload_fields import check_uploads, has_oversize
 from . import bp
 from ...web.staff_access import HANDLER, level
-from .forms import CloseForm, ExportForm, GrantForm, NoteForm, ReplyForm
+from .forms import CloseForm, ExportForm, GrantForm, NoteForm, ReplyForm, StoryForm
 
 STATUS_ACTIONS = {"acknowledge": STATUS_ACKNOWLEDGED, "start": STATUS_IN_PROGRESS, "reopen": STATUS_IN_PROGRESS}
 
@@ -39,14 +39,16 @@ def _case_page(report_id: str, status: int = 200, **forms):
         report = access.visible_report(db.session(), g.staff.user, report_id)
         return render_template("handler/waiting.html", report=report), 200
     case = reading.handler_case(db.session(), current_settings(), g.staff.user, opened)
-    close_form = forms.get("close_form") or CloseForm(formdata=None)
+    close_form = forms.get("close_form") or CloseForm(formdata=None, summary_language=str(get_locale()))
+    story = stories.of_report(db.session(), opened.report)
+    story_form = forms.get("story_form") or (StoryForm.of(story) if story else None)
     grant_form = forms.get("grant_form") or GrantForm(formdata=None)
     grant_form.user_id.choices = [(u.id, u.display_name) for u in case.colleagues]
     return render_template(
         "handler/case.html", case=case,
         reply_form=forms.get("reply_form") or ReplyForm(formdata=None),
         note_form=forms.get("note_form") or NoteForm(formdata=None),
-        close_form=close_form, grant_form=grant_form,
+        close_form=close_form, grant_form=grant_form, story=story, story_form=story_form,
         export_form=forms.get("export_form") or ExportForm(formdata=None),
         error=forms.get("error")), status
 
@@ -86,12 +88,33 @@ def close(report_id):
     if not form.validate():
         return _case_page(report_id, 400, close_form=form)
     try:
+        story = stories.StoryText(form.summary_title.data or "", form.summary_body.data or "",
+                                  form.hours_saved.data, form.summary_language.data or str(get_locale()))
         work.close(db.session(), g.staff.user, opened, form.outcome.data, hours_saved=form.hours_saved.data,
-                   summary_title=form.summary_title.data or "", summary_body=form.summary_body.data or "")
+                   story=story)
     except TransitionError:
         return _case_page(report_id, 409, close_form=form,
                           error=_("That step is not possible in the case's current status."))
     return _back_to(report_id)
+
+
+@bp.post("/case/<report_id>/story")
+@level(HANDLER)
+def edit_story(report_id):
+    """The author edits their drafted story until someone decides on it."""
+    opened = _open(report_id)
+    story = stories.of_report(db.session(), opened.report) if opened else None
+    form = StoryForm()
+    if story is None:
+        return _case_page(report_id, 400)
+    if not form.validate():
+        return _case_page(report_id, 400, story_form=form)
+    try:
+        stories.edit_draft(db.session(), g.staff.user, story, stories.StoryText(
+            form.title.data, form.body.data, form.hours_saved.data, form.language.data))
+    except stories.StoryRefused:
+        abort(403)
+    return _back_to(report_id, "story")
 
 
 @bp.post("/case/<report_id>/reply")

@@ -20,6 +20,8 @@ from ...web import labels
 from ...web.forms import PASSWORD_MAX, TEXT_MAX, new_password_fields, options, required
 
 CODE_MAX = 16
+STORY_MAX = 5000
+STORY_LANGUAGES = (("sv", "Svenska"), ("en", "English"))  # each named in its own language
 
 
 class LoginForm(FlaskForm):
@@ -70,7 +72,25 @@ class CloseForm(FlaskForm):
                                validators=[Optional(), NumberRange(min=0, max=1_000_000)])
     summary_title = StringField(_l("Title of the public summary"), validators=[Optional(), Length(max=200)])
     summary_body = TextAreaField(_l("Draft public summary (a second person approves it before publication)"),
-                                 validators=[Optional(), Length(max=5000)])
+                                 validators=[Optional(), Length(max=STORY_MAX)])
+    summary_language = SelectField(_l("Language of the summary"), choices=options(STORY_LANGUAGES),
+                                   validators=[Optional()])
+
+
+class StoryForm(FlaskForm):
+    """A story's text, as its author edits it or a reviewer approves it."""
+
+    title = StringField(_l("Title"), validators=[required(), Length(max=200)])
+    body = TextAreaField(_l("Story"), validators=[required(), Length(max=STORY_MAX)])
+    hours_saved = IntegerField(_l("Estimated hours given back per year"),
+                               validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+    language = SelectField(_l("Language"), choices=options(STORY_LANGUAGES), validators=[required()])
+
+    @classmethod
+    def of(cls, story) -> "StoryForm":
+        """Filled with a stored story's text, to edit or approve."""
+        return cls(formdata=None, title=story.title, body=story.body_html, hours_saved=story.hours_saved_per_year,
+                   language=story.language)
 
 
 class GrantForm(FlaskForm):
