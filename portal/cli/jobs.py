@@ -1,11 +1,12 @@
 """Cron jobs, each safe to run on several nodes at once: content-free
-notification digests, and purging what has expired."""
+notification digests, purging what has expired, and the statistics releases."""
 from __future__ import annotations
 
 import sys
 
 import click
 
+from ..insights import releases
 from ..reports import form_tokens
 from ..staff.notifications import send_digests
 from ..web import current_settings, db, sealed_session
@@ -33,3 +34,13 @@ def purge_command() -> None:
         removed = sealed_session.purge_expired(session)
         tokens = form_tokens.purge(session)
     click.echo(f"Expired sessions removed: {removed}. Old form tokens removed: {tokens}.")
+
+
+@portal_cli.command("insights-refresh")
+def insights_refresh_command() -> None:
+    """Freeze newly ended quarters and publish allowed revisions of the statistics (cron, every few minutes)."""
+    settings = current_settings()
+    with db.unit_of_work() as session:
+        releases.current(session, settings)  # freezes what has just ended
+        changed = releases.refresh(session, settings)
+    click.echo(f"Statistics releases revised: {changed}.")

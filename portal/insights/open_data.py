@@ -9,7 +9,7 @@ import io
 from ..domain.disclosure import HIDDEN
 from .releases import Release
 
-PUBLIC_TABLES = ("category", "chain_level", "principle", "outcome", "status", "misconduct_received",
+PUBLIC_TABLES = ("category", "chain_level", "principle", "outcome", "removed_category", "status", "misconduct_received",
                  "misconduct_outcome")
 SUPPRESSED = "suppressed"
 CSV_COLUMNS = ("table", "period", "group", "value", "count")

@@ -64,11 +64,16 @@ def _k_for(settings: Settings, table: str, partition: str, tracks: dict[str, str
 
 
 def _protect_counted(settings: Settings, table: str, counted: tables.Counted, tracks,
-                     frozen: dict[str, Protected] | None = None) -> tuple[dict[str, Protected], dict]:
+                     frozen: dict[str, Protected] | None = None, *, parent_hidden: bool = False
+                     ) -> tuple[dict[str, Protected], dict]:
+    """parent_hidden: the partition splits a cell another table hides, so
+    it is hidden whole (its total would be that cell)."""
     partitions = {}
     for name, counts in counted.partitions.items():
         k = _k_for(settings, table, name, tracks)
-        if frozen is not None and name in frozen:
+        if parent_hidden:
+            partitions[name] = Protected(dict.fromkeys(counts, HIDDEN), HIDDEN)
+        elif frozen is not None and name in frozen:
             partitions[name] = revise(frozen[name], counts, k)
         else:
             partitions[name] = protect(counts, k)
@@ -123,12 +128,14 @@ def ensure(db: Session, settings: Settings, today: dt.date | None = None) -> dic
     if not missing:
         return found
     tracks = dict(db.execute(select(Channel.id, Channel.track)).all())
-    # The status table covers only quarters whose totals are shown: freeze
-    # the category tables first.
-    missing.sort(key=lambda key: (key[1] != "category", key[0]))
+    # The status table covers only quarters whose totals are shown, and
+    # removed_category splits the outcome table's removed cell: freeze the
+    # category and outcome tables first.
+    missing.sort(key=lambda key: (key[1] not in ("category", "outcome"), key[0]))
     for period, table in missing:
         counted = _count(db, settings, period, table, _shown_quarters(found))
-        partitions, extras = _protect_counted(settings, table, counted, tracks)
+        partitions, extras = _protect_counted(settings, table, counted, tracks,
+                                              parent_hidden=_parent_hidden(found, period, table))
         k = _k_for(settings, table, "all", tracks)
         row = StatsRelease(quarter=period, table_name=table, cells_json=_encode(k, partitions, extras, 0))
         try:
@@ -148,6 +155,13 @@ def current(db: Session, settings: Settings, today: dt.date | None = None):
     return ensure(db, settings, today), ended, years
 
 
+def _parent_hidden(found, period: str, table: str) -> bool:
+    if table != "removed_category":
+        return False
+    outcome = found.get((period, "outcome"))
+    return outcome is None or outcome.partition().cells.get(OUTCOME_REMOVED) is HIDDEN
+
+
 def refresh(db: Session, settings: Settings) -> int:
     """Count every frozen period again; publish revisions disclosure allows.
     Returns how many releases changed."""
@@ -158,7 +172,8 @@ def refresh(db: Session, settings: Settings) -> int:
     for row in db.scalars(select(StatsRelease).with_for_update()):
         frozen = _decode(row)
         counted = _count(db, settings, row.quarter, row.table_name, shown)
-        partitions, extras = _protect_counted(settings, row.table_name, counted, tracks, frozen.partitions)
+        partitions, extras = _protect_counted(settings, row.table_name, counted, tracks, frozen.partitions,
+                                              parent_hidden=_parent_hidden(found, row.quarter, row.table_name))
         if partitions == frozen.partitions:
             continue
         revisions = json.loads(row.cells_json)["revisions"] + 1

@@ -12,7 +12,7 @@ from .releases import Release
 from .tables import STATES
 
 PUBLIC_QUARTERS = 4
-DIMENSIONS = ("category", "chain_level", "principle")
+DIMENSIONS = ("category", "chain_level", "principle", "removed_category")
 
 
 @dataclass(frozen=True)

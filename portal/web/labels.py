@@ -152,6 +152,7 @@ INSIGHT_TABLES = {
     "principle": _l("Obstacles reported, by the principle they hinder"),
     "unit": _l("Obstacles reported, by unit"),
     "outcome": _l("Obstacles closed, by outcome"),
+    "removed_category": _l("Obstacles removed, by kind"),
     "status": _l("Where the obstacles of the last four quarters stand"),
     "acknowledgement": _l("Acknowledgements due, by channel: in time (7 days) or late"),
     "feedback": _l("Feedback due, by channel: in time (3 months) or late"),

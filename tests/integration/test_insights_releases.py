@@ -104,3 +104,52 @@ def test_misconduct_is_counted_by_year_with_its_own_k(app, db_session, settings)
     found = releases.ensure(db_session, settings, TODAY)
     assert found[("2025", "misconduct_received")].partition().total is HIDDEN  # 9 < 10
     assert ("2025-Q1", "category") in found and found[("2025-Q1", "category")].partition().total == 0
+
+
+def test_three_removed_obstacles_of_a_kind_are_hidden_on_the_page_in_json_and_csv(app, db_session, settings,
+                                                                                   monkeypatch):
+    """Acceptance test of issue 12: and the totals do not give them away."""
+    import csv
+    import io
+
+    from support import FormClient
+
+    seed_channels(db_session, settings)
+    day, closed = dt.date(2026, 7, 6), dt.date(2026, 8, 20)
+    for category, n in (("it_systems", 3), ("reporting_burden", 8), ("administrative_burden", 11)):
+        for _ in range(n):
+            make_case(db_session, settings, day, category, outcome="removed", closed_on=closed)
+    db_session.commit()
+    client = FormClient(app.test_client())
+
+    monkeypatch.setattr(releases, "today_", lambda: TODAY)
+    data = client.get("/insights/data.json").get_json()
+    text = client.get("/insights/data.csv").get_data(as_text=True)
+    page = client.get("/insights", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    removed = {r["value"]: r["count"] for r in data["rows"]
+               if r["table"] == "removed_category" and r["period"] == "2026-Q3"}
+    assert removed["it_systems"] == "suppressed" and removed["total"] == 22
+    assert removed["reporting_burden"] == "suppressed"  # so that 22 - 11 - 8 cannot be done
+    assert removed["administrative_burden"] == 11
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    it_row = next(r for r in rows if r["table"] == "removed_category" and r["period"] == "2026-Q3"
+                  and r["value"] == "it_systems")
+    assert it_row["count"] == "suppressed"
+    assert data["k"] == settings.k_anonymity and data["method"]["en"]
+    # On the page: the removed-by-kind table shows ".." for IT and never a 3.
+    table = page[page.index("Obstacles removed, by kind"):]
+    table = table[:table.index("</table>")]
+    it_cell = table[table.index("IT and systems"):]
+    assert it_cell.split("</tr>")[0].count("..") >= 1 and ">3<" not in table
+
+
+def test_the_refresh_job_freezes_and_revises(app, db_session, settings):
+    seed_channels(db_session, settings)
+    for _ in range(6):
+        make_case(db_session, settings, dt.date(2025, 2, 3), "other")
+    db_session.commit()
+    result = app.test_cli_runner().invoke(args=["portal", "insights-refresh"])
+    assert result.exit_code == 0 and "revised: 0" in result.output
+    assert db_session.scalar(select(StatsRelease).where(StatsRelease.quarter == "2025-Q1",
+                                                        StatsRelease.table_name == "category")) is not None
