@@ -26,7 +26,7 @@ from ..domain.taxonomy import (
 from ..models import Channel, Membership, PublishedSummary, Report, RoutingRule, Setting, Unit
 from ..models.base import today
 from ..models.stats import SUMMARY_APPROVED
-from ..reports import access, dialogue, submission, workflow
+from ..reports import access, dialogue, stories, submission, workflow
 from ..staff.accounts import create_user
 from ..staff.credentials import replace_creator_key_pair, set_password, unlock_password
 from ..trust import statements
@@ -169,6 +169,7 @@ def seed_demo(session: Session, settings: Settings, echo) -> None:
                                       sent_on=step_day)
 
     if anchored:
+        _draft_a_story(session, users["anna"])
         unit_ids = list(session.scalars(select(Unit.id)))
         handler_for = {OBSTACLE: users["anna"].id, MISCONDUCT: users["carin"].id}
         history = seed_history(session, settings, unit_ids, handler_for, today())
@@ -193,6 +194,18 @@ def seed_demo(session: Session, settings: Settings, echo) -> None:
         echo("Demo receipts (shown this once, like real receipts):")
     for track, category, text in receipts:
         echo(f"  {track:<10} {category:<22} {text}")
+
+
+def _draft_a_story(session: Session, author) -> None:
+    """A story waiting for a second person's approval (the demo's Björn)."""
+    report = session.scalars(select(Report).where(Report.track == OBSTACLE, Report.outcome == OUTCOME_REMOVED)
+                             .order_by(Report.received_on)).first()
+    if report is None:
+        return
+    report.publish_consent = True
+    stories.draft_story(session, author, report, stories.StoryText(
+        "Ett formulär i stället för tre", "<p>Tre blanketter för samma sak har blivit <strong>en</strong>.</p>",
+        30, "sv"))
 
 
 def _ready_demo_handlers(session: Session, settings: Settings, handlers) -> bool:

@@ -10,7 +10,7 @@ from ..domain.disclosure import HIDDEN
 
 WIDTH = 420
 BAR_AREA = 150  # vertical charts: height of the tallest bar
-LABEL_HEIGHT = 40
+LABEL_HEIGHT = 48  # two lines: quarter, year
 ROW_HEIGHT = 42  # horizontal charts: a label line, then its bar
 
 

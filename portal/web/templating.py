@@ -25,13 +25,13 @@ def init_app(app: Flask) -> None:
 
 
 def quarter_label(code: str | None, short: bool = False) -> str:
-    """"2026-Q3" as people write it: "Q3 2026" / "kv. 3 2026"; short for chart axes."""
+    """"2026-Q3" as people write it: "Q3 2026" / "kv. 3 2026"; short: on two
+    lines (quarter, then year), for chart axes with many quarters."""
     if not code:
         return ""
     year, number = code.split("-Q")
-    if short:
-        return gettext("Q%(number)s %(year)s", number=number, year=year[2:])
-    return gettext("Q%(number)s %(year)s", number=number, year=year)
+    label = gettext("Q%(number)s %(year)s", number=number, year="\n" + year if short else year)
+    return label.replace(" \n", "\n")
 
 
 def _layout_context():
