@@ -123,7 +123,10 @@ def ensure(db: Session, settings: Settings, today: dt.date | None = None) -> dic
     """Every release the pages need, freezing the missing ones first."""
     ended, years = periods(db, today or today_())
     found = load(db)
-    wanted = [(q, t) for q in ended for t in tables.QUARTER_TABLES] + [(y, t) for y in years for t in tables.YEAR_TABLES]
+    # The status table is a snapshot at a quarter's end: it is frozen when
+    # that quarter is the last one ended (older ones, if frozen then, stay).
+    wanted = [(q, t) for q in ended for t in tables.QUARTER_TABLES if t != "status" or q == ended[-1]]
+    wanted += [(y, t) for y in years for t in tables.YEAR_TABLES]
     missing = [key for key in wanted if key not in found]
     if not missing:
         return found
@@ -131,21 +134,31 @@ def ensure(db: Session, settings: Settings, today: dt.date | None = None) -> dic
     # The status table covers only quarters whose totals are shown, and
     # removed_category splits the outcome table's removed cell: freeze the
     # category and outcome tables first.
-    missing.sort(key=lambda key: (key[1] not in ("category", "outcome"), key[0]))
-    for period, table in missing:
-        counted = _count(db, settings, period, table, _shown_quarters(found))
-        partitions, extras = _protect_counted(settings, table, counted, tracks,
-                                              parent_hidden=_parent_hidden(found, period, table))
-        k = _k_for(settings, table, "all", tracks)
-        row = StatsRelease(quarter=period, table_name=table, cells_json=_encode(k, partitions, extras, 0))
-        try:
-            with db.begin_nested():
-                db.add(row)
-        except IntegrityError:  # another node froze it first: read theirs
-            row = db.scalar(select(StatsRelease).where(StatsRelease.quarter == period,
-                                                       StatsRelease.table_name == table))
-        found[(period, table)] = _decode(row)
+    order = ("category", "outcome") + tuple(t for t in tables.QUARTER_TABLES if t not in ("category", "outcome"))
+    for table in order + tables.YEAR_TABLES:
+        periods_missing = [period for period, t in missing if t == table]
+        if table in tables.YEAR_TABLES:
+            counted = {y: tables.count_year(db, int(y), table) for y in periods_missing}
+        else:
+            counted = tables.count_quarters(db, periods_missing, table, settings.k_anonymity,
+                                            frozenset(_shown_quarters(found)))
+        for period in periods_missing:
+            found[(period, table)] = _freeze(db, settings, period, table, counted[period], tracks, found)
     return found
+
+
+def _freeze(db: Session, settings: Settings, period: str, table: str, counted: tables.Counted, tracks,
+            found) -> Release:
+    partitions, extras = _protect_counted(settings, table, counted, tracks,
+                                          parent_hidden=_parent_hidden(found, period, table))
+    k = _k_for(settings, table, "all", tracks)
+    row = StatsRelease(quarter=period, table_name=table, cells_json=_encode(k, partitions, extras, 0))
+    try:
+        with db.begin_nested():
+            db.add(row)
+    except IntegrityError:  # another node froze it first: read theirs
+        row = db.scalar(select(StatsRelease).where(StatsRelease.quarter == period, StatsRelease.table_name == table))
+    return _decode(row)
 
 
 def current(db: Session, settings: Settings, today: dt.date | None = None):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain import quarters
@@ -59,42 +59,72 @@ def _received(period_start: dt.date, period_end: dt.date, track: str):
     return and_(Report.track == track, Report.received_on >= period_start, Report.received_on < period_end)
 
 
-def _grouped(db: Session, column, condition, keys) -> dict[str, int]:
-    counts = dict.fromkeys(keys, 0)
-    for key, count in db.execute(select(column, func.count()).where(condition).group_by(column)):
-        counts[key] = counts.get(key, 0) + count
+def _quarter_key(column):
+    """A date column's quarter as a number, 20263 for 2026-Q3, on SQLite and PostgreSQL alike."""
+    year, month = cast(extract("year", column), Integer), cast(extract("month", column), Integer)
+    return year * 10 + (month - 1) / 3 + 1
+
+
+def _quarter_code(key: int) -> str:
+    return f"{key // 10}-Q{key % 10}"
+
+
+def _span(wanted: list[str]) -> tuple[dt.date, dt.date]:
+    return min(quarters.start_of(q) for q in wanted), max(quarters.end_of(q) for q in wanted)
+
+
+def _grouped_by_quarter(db: Session, column, wanted: list[str], keys) -> dict[str, dict[str, int]]:
+    """{quarter: {value of column: obstacles received}} in one query for all `wanted` quarters."""
+    first, last = _span(wanted)
+    quarter = _quarter_key(Report.received_on)
+    counts = {q: dict.fromkeys(keys, 0) for q in wanted}
+    for key, value, count in db.execute(select(quarter, column, func.count())
+                                        .where(_received(first, last, OBSTACLE)).group_by(quarter, column)):
+        cells = counts.get(_quarter_code(int(key)))
+        if cells is not None:
+            cells[value] = cells.get(value, 0) + count
     return counts
 
 
-def count_quarter(db: Session, quarter: str, table: str, k: int, shown_quarters: frozenset[str]) -> Counted:
-    """Count `table` for `quarter`. shown_quarters: the quarters whose
-    obstacle totals are shown (the status table covers only those)."""
-    start, end = quarters.start_of(quarter), quarters.end_of(quarter)
-    received = _received(start, end, OBSTACLE)
+def count_quarters(db: Session, wanted: list[str], table: str, k: int,
+                   shown_quarters: frozenset[str]) -> dict[str, Counted]:
+    """Count `table` for each quarter in `wanted`, with a few grouped queries
+    for all of them. shown_quarters: the quarters whose obstacle totals are
+    shown (the status table covers only those)."""
+    if not wanted:
+        return {}
     if table == "category":
-        return _with_ack_median(db, received, _grouped(db, Report.category, received, OBSTACLE_CATEGORIES))
+        counts = _grouped_by_quarter(db, Report.category, wanted, OBSTACLE_CATEGORIES)
+        return _with_ack_medians(db, wanted, counts)
     if table == "chain_level":
-        counts = _grouped(db, func.coalesce(Report.chain_level, "unknown"), received, CHAIN_LEVELS)
-        return Counted({"all": counts})
+        counts = _grouped_by_quarter(db, func.coalesce(Report.chain_level, "unknown"), wanted, CHAIN_LEVELS)
+        return {q: Counted({"all": c}) for q, c in counts.items()}
     if table == "principle":
-        counts = _grouped(db, func.coalesce(Report.principle, NOT_STATED), received, PRINCIPLES + (NOT_STATED,))
-        return Counted({"all": counts})
+        counts = _grouped_by_quarter(db, func.coalesce(Report.principle, NOT_STATED), wanted,
+                                     PRINCIPLES + (NOT_STATED,))
+        return {q: Counted({"all": c}) for q, c in counts.items()}
     if table == "unit":
-        by_unit = _grouped(db, func.coalesce(Report.unit_id, NO_UNIT), received, (NO_UNIT,))
-        groups = merge_small({key: n for key, n in by_unit.items() if key != NO_UNIT}, k, OTHER_UNITS)
-        counts = {NO_UNIT: by_unit[NO_UNIT], OTHER_UNITS: 0}
-        for unit_id, group in groups.items():
-            counts[group] = counts.get(group, 0) + by_unit[unit_id]
-        return Counted({"all": counts})
-    if table == "outcome":
-        return _outcomes(db, OBSTACLE, start, end)
-    if table == "removed_category":
-        return _removed_by_category(db, start, end)
+        by_unit = _grouped_by_quarter(db, func.coalesce(Report.unit_id, NO_UNIT), wanted, (NO_UNIT,))
+        return {q: Counted({"all": _merged_units(c, k)}) for q, c in by_unit.items()}
+    if table in ("outcome", "removed_category"):
+        return _closings_by_quarter(db, wanted, table)
     if table == "status":
-        return _status(db, quarter, shown_quarters)
+        return {q: _status(db, q, shown_quarters) for q in wanted}
     if table in ("acknowledgement", "feedback"):
-        return _deadlines(db, table, start, end)
+        return _deadlines(db, table, wanted)
     raise ValueError(f"no such table: {table}")
+
+
+def count_quarter(db: Session, quarter: str, table: str, k: int, shown_quarters: frozenset[str]) -> Counted:
+    return count_quarters(db, [quarter], table, k, shown_quarters)[quarter]
+
+
+def _merged_units(by_unit: dict[str, int], k: int) -> dict[str, int]:
+    groups = merge_small({key: n for key, n in by_unit.items() if key != NO_UNIT}, k, OTHER_UNITS)
+    counts = {NO_UNIT: by_unit[NO_UNIT], OTHER_UNITS: 0}
+    for unit_id, group in groups.items():
+        counts[group] = counts.get(group, 0) + by_unit[unit_id]
+    return counts
 
 
 def count_year(db: Session, year: int, table: str) -> Counted:
@@ -103,49 +133,63 @@ def count_year(db: Session, year: int, table: str) -> Counted:
         total = db.scalar(select(func.count()).select_from(Report).where(_received(start, end, MISCONDUCT))) or 0
         return Counted({"all": {"received": total}})
     if table == "misconduct_outcome":
-        return _outcomes(db, MISCONDUCT, start, end)
+        # Closings by quarter, added up: a case closed in two quarters of the
+        # year (closed, reopened, closed) counts in both.
+        year_quarters = [f"{year}-Q{n}" for n in range(1, 5)]
+        counts = dict.fromkeys(OUTCOMES, 0)
+        for counted in _closings_by_quarter(db, year_quarters, "outcome", MISCONDUCT).values():
+            for outcome, n in counted.partitions["all"].items():
+                counts[outcome] = counts.get(outcome, 0) + n
+        return Counted({"all": counts})
     raise ValueError(f"no such table: {table}")
 
 
-def _with_ack_median(db: Session, received, counts: dict[str, int]) -> Counted:
-    days = [(acknowledged - got).days for got, acknowledged in db.execute(
-        select(Report.received_on, Report.acknowledged_on).where(received, Report.acknowledged_on.is_not(None)))]
-    return Counted({"all": counts}, {"ack_days": days})
+def _with_ack_medians(db: Session, wanted: list[str], counts: dict[str, dict[str, int]]) -> dict[str, Counted]:
+    first, last = _span(wanted)
+    days: dict[str, list[int]] = {q: [] for q in wanted}
+    for got, acknowledged in db.execute(select(Report.received_on, Report.acknowledged_on).where(
+            _received(first, last, OBSTACLE), Report.acknowledged_on.is_not(None))):
+        found = days.get(quarters.quarter_of(got))
+        if found is not None:
+            found.append((acknowledged - got).days)
+    return {q: Counted({"all": counts[q]}, {"ack_days": days[q]}) for q in wanted}
 
 
-def _closings(db: Session, track: str, start: dt.date, end: dt.date):
-    """(outcome, received_on, closed_on, hours, category) of each report's last
-    closing within [start, end): a case closed, reopened and closed again
-    counts once, by how it was closed last."""
-    last = (select(StatusEvent.report_id, func.max(StatusEvent.seq).label("seq"))
-            .where(StatusEvent.status == STATUS_CLOSED, StatusEvent.occurred_on >= start,
-                   StatusEvent.occurred_on < end)
-            .group_by(StatusEvent.report_id).subquery())
-    return db.execute(
+def _closings_by_quarter(db: Session, wanted: list[str], table: str, track: str = OBSTACLE) -> dict[str, Counted]:
+    """Each report's last closing within a quarter (a case closed, reopened
+    and closed again counts once, by how it was closed last), by outcome,
+    or for removed ones by kind."""
+    first, last = _span(wanted)
+    quarter = _quarter_key(StatusEvent.occurred_on)
+    latest = (select(StatusEvent.report_id, quarter.label("quarter"), func.max(StatusEvent.seq).label("seq"))
+              .where(StatusEvent.status == STATUS_CLOSED, StatusEvent.occurred_on >= first,
+                     StatusEvent.occurred_on < last)
+              .group_by(StatusEvent.report_id, quarter).subquery())
+    rows = db.execute(
         select(StatusEvent.outcome, Report.received_on, StatusEvent.occurred_on, Report.hours_saved_per_year,
                Report.category)
-        .join(last, and_(last.c.report_id == StatusEvent.report_id, last.c.seq == StatusEvent.seq))
+        .join(latest, and_(latest.c.report_id == StatusEvent.report_id, latest.c.seq == StatusEvent.seq))
         .join(Report, Report.id == StatusEvent.report_id)
         .where(Report.track == track))
-
-
-def _outcomes(db: Session, track: str, start: dt.date, end: dt.date) -> Counted:
-    counts = dict.fromkeys(OUTCOMES, 0)
-    close_days, hours = [], 0
-    for outcome, received_on, closed_on, hours_saved, _category in _closings(db, track, start, end):
-        counts[outcome] = counts.get(outcome, 0) + 1
-        close_days.append((closed_on - received_on).days)
+    keys = OUTCOMES if table != "removed_category" else OBSTACLE_CATEGORIES
+    counts = {q: dict.fromkeys(keys, 0) for q in wanted}
+    close_days: dict[str, list[int]] = {q: [] for q in wanted}
+    hours = dict.fromkeys(wanted, 0)
+    for outcome, received_on, closed_on, hours_saved, category in rows:
+        q = quarters.quarter_of(closed_on)
+        if q not in counts:
+            continue
+        if table == "removed_category":
+            if outcome == OUTCOME_REMOVED:
+                counts[q][category] = counts[q].get(category, 0) + 1
+            continue
+        counts[q][outcome] = counts[q].get(outcome, 0) + 1
+        close_days[q].append((closed_on - received_on).days)
         if outcome == OUTCOME_REMOVED:
-            hours += hours_saved or 0
-    return Counted({"all": counts}, {"close_days": close_days, "hours_saved": hours})
-
-
-def _removed_by_category(db: Session, start: dt.date, end: dt.date) -> Counted:
-    counts = dict.fromkeys(OBSTACLE_CATEGORIES, 0)
-    for outcome, _received, _closed, _hours, category in _closings(db, OBSTACLE, start, end):
-        if outcome == OUTCOME_REMOVED:
-            counts[category] = counts.get(category, 0) + 1
-    return Counted({"all": counts})
+            hours[q] += hours_saved or 0
+    if table == "removed_category":
+        return {q: Counted({"all": counts[q]}) for q in wanted}
+    return {q: Counted({"all": counts[q]}, {"close_days": close_days[q], "hours_saved": hours[q]}) for q in wanted}
 
 
 def _status(db: Session, quarter: str, shown_quarters: frozenset[str]) -> Counted:
@@ -158,48 +202,55 @@ def _status(db: Session, quarter: str, shown_quarters: frozenset[str]) -> Counte
     if not window:
         return Counted({"all": counts})
     end, start = quarters.end_of(quarter), quarters.start_of(quarter)
-    cohort = [_received(quarters.start_of(q), quarters.end_of(q), OBSTACLE) for q in window]
-    in_cohort = select(Report.id).where(or_(*cohort))
+    # One range of received dates (read from its index), less the quarters
+    # inside it whose totals are hidden.
+    cohort = and_(_received(quarters.start_of(window[0]), end, OBSTACLE),
+                  *(~and_(Report.received_on >= quarters.start_of(q), Report.received_on < quarters.end_of(q))
+                    for q in quarters.last_ended(end, STATUS_WINDOW) if q not in window))
     last_seq = (select(StatusEvent.report_id, func.max(StatusEvent.seq).label("seq"))
-                .where(StatusEvent.occurred_on < end, StatusEvent.report_id.in_(in_cohort))
+                .join(Report, Report.id == StatusEvent.report_id)
+                .where(cohort, StatusEvent.occurred_on < end)
                 .group_by(StatusEvent.report_id).subquery())
     last_message = (select(Message.report_id, func.max(Message.sent_on).label("sent_on"))
-                    .where(Message.author == AUTHOR_HANDLER, Message.sent_on < end,
-                           Message.report_id.in_(in_cohort))
+                    .join(Report, Report.id == Message.report_id)
+                    .where(cohort, Message.author == AUTHOR_HANDLER, Message.sent_on < end)
                     .group_by(Message.report_id).subquery())
-    rows = db.execute(
-        select(StatusEvent.status, StatusEvent.outcome, StatusEvent.occurred_on, last_message.c.sent_on)
-        .join(last_seq, and_(last_seq.c.report_id == StatusEvent.report_id, last_seq.c.seq == StatusEvent.seq))
-        .outerjoin(last_message, last_message.c.report_id == StatusEvent.report_id))
     stale_before = end - dt.timedelta(days=STALE_AFTER_DAYS)
-    for status, outcome, occurred_on, messaged_on in rows:
-        if status == STATUS_CLOSED:
-            if outcome != OUTCOME_REMOVED:
-                state = "closed_other"
-            else:
-                state = "removed_recently" if occurred_on >= start else "removed_earlier"
-        elif status == STATUS_NEW:
-            state = "new"
-        else:
-            updated = max(occurred_on, messaged_on) if messaged_on else occurred_on
-            state = "stale" if updated < stale_before else "in_progress"
-        counts[state] += 1
+    # The state is worked out in SQL, so only six counts leave the database.
+    state = case(
+        (StatusEvent.status == STATUS_CLOSED, case(
+            (StatusEvent.outcome.is_distinct_from(OUTCOME_REMOVED), "closed_other"),
+            (StatusEvent.occurred_on >= start, "removed_recently"), else_="removed_earlier")),
+        (StatusEvent.status == STATUS_NEW, "new"),
+        (and_(StatusEvent.occurred_on < stale_before,
+              or_(last_message.c.sent_on.is_(None), last_message.c.sent_on < stale_before)), "stale"),
+        else_="in_progress")
+    rows = db.execute(
+        select(state, func.count())
+        .join(last_seq, and_(last_seq.c.report_id == StatusEvent.report_id, last_seq.c.seq == StatusEvent.seq))
+        .outerjoin(last_message, last_message.c.report_id == StatusEvent.report_id)
+        .group_by(state))
+    for name, count in rows:
+        counts[name] += count
     return Counted({"all": counts})
 
 
-def _deadlines(db: Session, table: str, start: dt.date, end: dt.date) -> Counted:
-    """Per channel, the cases whose legal deadline fell in [start, end): met
+def _deadlines(db: Session, table: str, wanted: list[str]) -> dict[str, Counted]:
+    """Per channel, the cases whose legal deadline fell in each quarter: met
     or missed (still not done at the deadline counts as missed)."""
     if table == "acknowledgement":
         due, done = Report.acknowledge_due, Report.acknowledged_on
     else:
         due, done = Report.feedback_due, Report.feedback_on
-    partitions: dict[str, dict[str, int]] = {}
-    for channel_id, met in db.execute(
-            select(Report.channel_id, and_(done.is_not(None), done <= due))
-            .where(due >= start, due < end)):
-        cells = partitions.setdefault(channel_id, {"met": 0, "missed": 0})
-        cells["met" if met else "missed"] += 1
-    for channel_id in db.scalars(select(Channel.id)):
-        partitions.setdefault(channel_id, {"met": 0, "missed": 0})
-    return Counted(partitions)
+    first, last = _span(wanted)
+    quarter, met = _quarter_key(due), and_(done.is_not(None), done <= due)
+    channel_ids = list(db.scalars(select(Channel.id)))
+    result = {q: {c: {"met": 0, "missed": 0} for c in channel_ids} for q in wanted}
+    for key, channel_id, was_met, count in db.execute(
+            select(quarter, Report.channel_id, met, func.count())
+            .where(due >= first, due < last).group_by(quarter, Report.channel_id, met)):
+        partitions = result.get(_quarter_code(int(key)))
+        if partitions is not None:
+            cells = partitions.setdefault(channel_id, {"met": 0, "missed": 0})
+            cells["met" if was_met else "missed"] += count
+    return {q: Counted(partitions) for q, partitions in result.items()}
