@@ -357,9 +357,11 @@ def pg_schema_url(url: str, schema: str) -> str:
     return f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
-def run_postgresql(cases: int, runs: int, show_plans: bool, tmp: Path) -> None:
+def run_postgresql(cases: int, runs: int, show_plans: bool, tmp: Path, *, run=None, name: str = "inbox") -> None:
+    """`run(url)` (default: this benchmark's measure) in a fresh PostgreSQL schema, dropped afterwards."""
     from sqlalchemy.exc import OperationalError
 
+    run = run or (lambda url: measure(url, cases, runs, show_plans, tmp))
     url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_PG_URL
     admin = create_engine(url, connect_args={"connect_timeout": 3})
     try:
@@ -370,12 +372,12 @@ def run_postgresql(cases: int, runs: int, show_plans: bool, tmp: Path) -> None:
               f"({str(error.orig).splitlines()[0]})")
         admin.dispose()
         return
-    schema = f"bench_inbox_{uuid.uuid4().hex[:12]}"
+    schema = f"bench_{name}_{uuid.uuid4().hex[:12]}"
     print(f"\nPostgreSQL {version} ({admin.url.render_as_string(hide_password=True)}, schema {schema})")
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        measure(pg_schema_url(url, schema), cases, runs, show_plans, tmp)
+        run(pg_schema_url(url, schema))
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

@@ -37,7 +37,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +45,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import inbox  # noqa: E402  (bench/inbox.py: the date model, percentiles, PostgreSQL schema helpers)
 import machine_facts  # noqa: E402
-from sqlalchemy import create_engine, delete, insert, text  # noqa: E402
+from sqlalchemy import delete, insert, text  # noqa: E402
 
 WARM_TARGET_MS, COLD_TARGET_MS = 100, 2000
 WARM_UP = 8
@@ -174,21 +173,9 @@ def main() -> None:
             measure(f"sqlite:///{base / 'sqlite' / 'insights.sqlite3'}", args.cases, args.runs, args.cold_runs,
                     base / "sqlite")
         if args.backend != "sqlite":
-            url = os.environ.get("BENCH_DATABASE_URL") or inbox.DEFAULT_PG_URL
-            admin = create_engine(url)
-            schema = f"bench_insights_{uuid.uuid4().hex[:12]}"
-            with admin.begin() as connection:
-                version = connection.execute(text("SHOW server_version")).scalar()
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            print(f"\nPostgreSQL {version} (schema {schema})")
             (base / "pg").mkdir()
-            try:
-                measure(inbox.pg_schema_url(url, schema), args.cases, args.runs, args.cold_runs, base / "pg")
-            finally:
-                with admin.begin() as connection:
-                    connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-                admin.dispose()
-
+            inbox.run_postgresql(args.cases, args.runs, False, base / "pg", name="insights",
+                                 run=lambda url: measure(url, args.cases, args.runs, args.cold_runs, base / "pg"))
 
 if __name__ == "__main__":
     main()
