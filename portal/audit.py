@@ -8,7 +8,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -100,9 +100,11 @@ def head_holds(session: Session, heads: list[tuple[int, int, bytes]], signed_at:
             event = session.get(AuditEvent, (lane, seq))
             if event is None or bytes(event.hash) != digest:
                 return False
-        earliest_after = session.scalar(select(func.min(AuditEvent.at))
-                                        .where(AuditEvent.lane == lane, AuditEvent.seq > seq))
-        if earliest_after is not None and earliest_after < signed_at:
+        # Compared as parsed times in Python: the database would compare the
+        # stored text, and a time written in another ISO form sorts apart
+        # from the time it parses to (and that the MAC covers).
+        later = session.scalars(select(AuditEvent.at).where(AuditEvent.lane == lane, AuditEvent.seq > seq))
+        if any(moment < signed_at for moment in later):
             return False
     return True
 

@@ -71,6 +71,7 @@ class TimelineState:
     acknowledged_on: dt.date | None
     acknowledge_due: dt.date
     feedback_due: dt.date | None
+    closed_on: dt.date | None
 
 
 def state_from_timeline(events) -> TimelineState | None:
@@ -80,6 +81,8 @@ def state_from_timeline(events) -> TimelineState | None:
         return None
     acknowledged = next((e.occurred_on for e in events if e.status == STATUS_ACKNOWLEDGED), None)
     last = events[-1]
-    return TimelineState(last.status, last.outcome if last.status == STATUS_CLOSED else None, events[0].occurred_on,
+    closed = last.status == STATUS_CLOSED
+    return TimelineState(last.status, last.outcome if closed else None, events[0].occurred_on,
                          acknowledged, acknowledge_due(events[0].occurred_on),
-                         feedback_due(acknowledged) if acknowledged else None)
+                         feedback_due(acknowledged) if acknowledged else None,
+                         last.occurred_on if closed else None)

@@ -77,7 +77,8 @@ def _verified(db: Session, report: Report, dek: bytes, chained: bool, files: dic
     state = cases.state_from_timeline(events)
     agree = state is None or (
         (state.status, state.outcome, state.acknowledged_on) == (report.status, report.outcome, report.acknowledged_on)
-        and state.received_on == report.received_on and state.feedback_due == report.feedback_due)
+        and state.received_on == report.received_on and state.feedback_due == report.feedback_due
+        and state.acknowledge_due == report.acknowledge_due and state.closed_on == report.closed_on)
     return Verified(messages, events,
                     chains.check(report, dek, chains.DIALOGUE, messages, chained=chained, files=ids),
                     chains.check(report, dek, chains.TIMELINE, events, chained=chained),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..domain.quarters import quarter_of
 from ..domain.sanitize import clean_story_html
-from ..models import Membership, PublishedSummary, Report, User
+from ..models import PublishedSummary, Report, ReportKey, User
 from ..models.base import today
 from ..models.stats import SUMMARY_APPROVED, SUMMARY_DRAFT, SUMMARY_REJECTED, SUMMARY_WITHDRAWN
 
@@ -69,20 +69,20 @@ def edit_draft(db: Session, user: User, story: PublishedSummary, text: StoryText
 
 
 def may_decide(db: Session, user: User, story: PublishedSummary) -> bool:
-    """An admin, or a handler of the story's channel; never its author."""
+    """An admin, or a handler who holds the case's key (so never one the
+    reporter excluded, who never gets it); never its author."""
     if story.written_by == user.id:
         return False
     if user.is_admin:
         return True
-    report = db.get(Report, story.report_id) if story.report_id else None
-    return bool(user.is_handler and report is not None and db.get(Membership, (report.channel_id, user.id)))
+    return bool(user.is_handler and story.report_id and db.get(ReportKey, (story.report_id, user.id)))
 
 
 def _reviewable(user: User):
     query = select(PublishedSummary).where(PublishedSummary.written_by.is_distinct_from(user.id))
     if not user.is_admin:
-        query = query.join(Report, Report.id == PublishedSummary.report_id).join(
-            Membership, (Membership.channel_id == Report.channel_id) & (Membership.user_id == user.id))
+        query = query.join(ReportKey, (ReportKey.report_id == PublishedSummary.report_id)
+                           & (ReportKey.user_id == user.id))
     return query
 
 
@@ -103,14 +103,23 @@ def decided_by_others(db: Session, user: User) -> list[PublishedSummary]:
                            .order_by(PublishedSummary.published_on.desc(), PublishedSummary.id)))
 
 
-def approve(db: Session, user: User, story: PublishedSummary, text: StoryText) -> None:
-    """Publish, with the reviewer's edits; only quarter, category, chain
-    level, hours and the text are ever shown."""
+def approve(db: Session, user: User, story: PublishedSummary, text: StoryText) -> bool:
+    """Publish the story as it stands; only quarter, category, chain level,
+    hours and the text are ever shown. If the reviewer changed it, it is not
+    published: it becomes the reviewer's draft, for another person (such as
+    its first author) to approve, so two people always saw what goes out.
+    Returns whether it was published."""
     if story.status != SUMMARY_DRAFT or not may_decide(db, user, story):
         raise StoryRefused()
+    before = (story.title, story.body_html, story.hours_saved_per_year, story.language)
     _set_text(story, text)
+    if (story.title, story.body_html, story.hours_saved_per_year, story.language) != before:
+        story.written_by = user.id
+        audit.record(db, "story.edit", actor_user_id=user.id, target_type="story", target_id=story.id)
+        return False
     story.status, story.approved_by, story.published_on = SUMMARY_APPROVED, user.id, today()
     audit.record(db, "story.approve", actor_user_id=user.id, target_type="story", target_id=story.id)
+    return True
 
 
 def reject(db: Session, user: User, story: PublishedSummary) -> None:
@@ -131,9 +140,11 @@ def withdraw(db: Session, user: User, story: PublishedSummary) -> None:
 def published(db: Session, language: str) -> list[PublishedSummary]:
     """The newest approved stories, those in `language` first (a story has
     one language; the page marks the others with theirs)."""
+    # Only once the story's quarter has ended, like every published figure:
+    # a story shown at once would say an obstacle was removed this quarter.
     return list(db.scalars(
         select(PublishedSummary)
-        .where(PublishedSummary.status == SUMMARY_APPROVED)
+        .where(PublishedSummary.status == SUMMARY_APPROVED, PublishedSummary.quarter < quarter_of(today()))
         .order_by((PublishedSummary.language != language), PublishedSummary.published_on.desc(),
                   PublishedSummary.id)
         .limit(PUBLISHED_PAGE)

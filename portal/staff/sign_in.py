@@ -103,6 +103,12 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
     private_key = unlock_unless_locked(settings, user, password)
     if user is None or private_key is None:
         raise _failed(db, user, "auth.login_failed")
+    if user.holds_own_keys and keys.public_key_for(private_key) != bytes(user.public_key):
+        # Checked before anything else: the second factor's absence must not
+        # turn a swapped key into a quiet re-enrolment.
+        audit.record(db, "trust.key_mismatch", actor_user_id=user.id, target_type="user", target_id=user.id,
+                     key_version=user.key_version, second_factor=user.totp_secret_ct is not None)
+        raise KeyTampered()
     if user.totp_secret_ct is None:
         # No second factor: the password alone only opens the enrolment page,
         # and whoever knows that password may have set it (the account's
@@ -115,10 +121,6 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
         return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=True)
     if not _accept_code(db, user, private_key, code, time.time() if now is None else now):
         raise _failed(db, user, "auth.login_failed")
-    if user.holds_own_keys and keys.public_key_for(private_key) != bytes(user.public_key):
-        audit.record(db, "trust.key_mismatch", actor_user_id=user.id, target_type="user", target_id=user.id,
-                     key_version=user.key_version)
-        raise KeyTampered()
     user.failed_logins = 0
     user.locked_until = None
     audit.record(db, "auth.login", actor_user_id=user.id, target_type="user", target_id=user.id)

@@ -214,3 +214,26 @@ def test_events_slipped_in_behind_a_signed_head_are_found(app, db_session, setti
     assert audit.verify(db_session) is None  # well keyed: the chains alone cannot tell
     result = verify(app, "--heads", str(kept))
     assert result.exit_code == 1 and "added behind it" in result.output
+
+
+def test_a_time_stored_in_another_iso_form_does_not_slip_behind_a_head(app, db_session, settings, tmp_path):
+    """Review finding: the database compared stored text ("20261202T..."
+    sorts after "2026-12-02 ..."), while the MAC covers the parsed time."""
+    some_events(db_session, 3)
+    key_file, kept = tmp_path / "anchor.key", tmp_path / "heads.jsonl"
+    key_file.write_text(TEST_ANCHOR_PRIVATE.hex())
+    assert app.test_cli_runner().invoke(args=["portal", "audit", "sign", "--anchor-key-file", str(key_file),
+                                               "--record", str(kept)]).exit_code == 0
+    lane = db_session.scalars(select(AuditEvent.lane)).first()
+    tail = db_session.scalars(select(AuditEvent).where(AuditEvent.lane == lane)
+                              .order_by(AuditEvent.seq.desc())).first()
+    fields = AuditFields(lane, tail.seq + 1, tail.at, None, "case.key_granted", "report", "r-forged", "{}")
+    db_session.add(AuditEvent(**fields.__dict__, format=KEYED, prev_hash=tail.hash,
+                              hash=keyed_hash(audit_key(settings.pepper), tail.hash, fields)))
+    db_session.commit()
+    if db_session.get_bind().dialect.name == "sqlite":  # text there; PostgreSQL keeps a timestamp as such
+        db_session.execute(text("UPDATE audit_events SET at = :basic WHERE lane = :lane AND seq = :seq"),
+                           {"basic": tail.at.strftime("%Y%m%dT%H%M%S.%f"), "lane": lane, "seq": tail.seq + 1})
+        db_session.commit()
+    result = verify(app, "--heads", str(kept))
+    assert result.exit_code == 1 and "added behind it" in result.output

@@ -77,22 +77,36 @@ def test_the_author_cannot_approve_their_own_story(app, db_session, settings, wo
     assert story.status == "draft"
 
 
-def test_a_colleague_approves_with_edits_and_it_is_published(app, db_session, settings, world):
-    _submitted, _anna, story = drafted(app, db_session, settings, world)
+def test_an_edited_story_goes_back_and_an_approved_one_waits_for_its_quarter(app, db_session, settings, world,
+                                                                           monkeypatch):
+    _submitted, anna, story = drafted(app, db_session, settings, world)
     bjorn = signed_in(app, db_session, world, "bjorn")
     menu = bjorn.get("/handler/", headers=EN).get_data(as_text=True)
     assert "Stories to review (1)" in menu
-    response = _decide(bjorn, story, "approve", {"title": "Three systems became one", "body": "<p>Edited.</p>",
-                                                 "hours_saved": "60", "language": "en"})
-    assert response.status_code == 302
+    # Bjorn edits: not published, it becomes his draft for Anna to approve.
+    edited = {"title": "Three systems became one", "body": "<p>Edited.</p>", "hours_saved": "60", "language": "en"}
+    assert _decide(bjorn, story, "approve", edited).status_code == 302
     db_session.expire_all()
-    assert story.status == "approved" and story.approved_by == world["people"]["bjorn"].id
+    assert story.status == "draft" and story.written_by == world["people"]["bjorn"].id
+    assert _decide(bjorn, story, "approve", edited).status_code == 403  # now his own
+    assert _decide(anna, story, "approve", edited).status_code == 302
+    db_session.expire_all()
+    assert story.status == "approved" and story.approved_by == world["people"]["anna"].id
+    # Shown only once its quarter has ended.
+    assert "Three systems became one" not in app.test_client().get("/insights", headers=EN).get_data(as_text=True)
+    import datetime as dt
+
+    from portal.reports import stories as stories_module
+
+    monkeypatch.setattr(stories_module, "today", lambda: dt.date.today() + dt.timedelta(days=100))
     public = app.test_client().get("/insights", headers=EN).get_data(as_text=True)
     assert "Three systems became one" in public and "Edited." in public
     actions = set(db_session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == story.id)))
     assert {"story.draft", "story.approve"} <= actions
     # Withdrawn: gone from the public page.
     assert _decide(bjorn, story, "withdraw").status_code == 302
+    db_session.expire_all()
+    assert story.status == "withdrawn"
     assert "Three systems became one" not in app.test_client().get("/insights", headers=EN).get_data(as_text=True)
 
 
@@ -106,6 +120,22 @@ def test_a_handler_of_another_channel_cannot_decide_but_an_admin_can(app, db_ses
     assert _decide(admin, story, "reject").status_code == 302
     db_session.expire_all()
     assert story.status == "rejected"
+
+
+def test_a_handler_the_reporter_excluded_neither_sees_nor_decides_the_story(app, db_session, settings, world):
+    """Review finding: membership of the channel was enough."""
+    submitted = new_report(db_session, settings, publish_consent=True, exclude=[world["people"]["bjorn"].id])
+    anna = signed_in(app, db_session, world, "anna")
+    case = f"/handler/case/{submitted.report_id}"
+    anna.post_form(case, {}, action=f"{case}/status/acknowledge")
+    anna.post_form(case, {"outcome": "removed", "summary_title": "Secret title", "summary_body": "<p>x</p>",
+                          "summary_language": "en"}, action=f"{case}/close")
+    story = db_session.scalars(select(PublishedSummary)).one()
+    bjorn = signed_in(app, db_session, world, "bjorn")
+    assert "Secret title" not in bjorn.get("/handler/stories").get_data(as_text=True)
+    assert _decide(bjorn, story, "approve", {"title": "Mine now", "body": "y", "language": "en"}).status_code == 403
+    db_session.expire_all()
+    assert story.title == "Secret title" and story.status == "draft"
 
 
 def test_a_viewer_and_an_anonymous_caller_reach_no_review(app, db_session, settings, world):

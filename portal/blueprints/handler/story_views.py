@@ -49,10 +49,10 @@ def approve_story(story_id):
     if not form.validate():
         return _review_page(400, **{story_id: form})
     try:
-        stories.approve(db.session(), g.staff.user, story, _text(form))
+        published = stories.approve(db.session(), g.staff.user, story, _text(form))
     except stories.StoryRefused:
         abort(403)
-    return redirect(url_for("handler.story_reviews", published=1))
+    return redirect(url_for("handler.story_reviews", **({"published": 1} if published else {"edited": 1})))
 
 
 @bp.post("/stories/<story_id>/reject")
