@@ -8,7 +8,9 @@ cells partition by partition is enough: knowing how a group splits by one
 dimension says nothing about how it splits by another (any two splits with
 the same total fit some cross-table). Totals of groups are themselves only
 shown when at least k, and any figure over several groups is a sum of shown
-figures only, so no equation across tables pins a hidden count.
+figures only. This holds only for tables that share nothing but a total:
+tables that share cells (the status snapshot and the outcome tables) need
+protecting together, which this module does not do yet.
 
 Rules for one partition, with k the threshold (PORTAL_K_ANONYMITY, higher
 for misconduct):
