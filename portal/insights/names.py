@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..domain.taxonomy import OBSTACLE
 from ..models import Channel, Unit
 
 
@@ -14,3 +15,7 @@ def units(db: Session) -> dict[str, str]:
 
 def channels(db: Session) -> dict[str, str]:
     return dict(db.execute(select(Channel.id, Channel.name)).all())
+
+
+def obstacle_channels(db: Session) -> set[str]:
+    return set(db.scalars(select(Channel.id).where(Channel.track == OBSTACLE)))

@@ -86,20 +86,22 @@ def _shown_sum(values) -> int:
     return sum(v for v in values if v is not HIDDEN)
 
 
-def _deadline_share(found, table: str, quarters: list[str]) -> float | None:
+def _deadline_share(found, table: str, quarters: list[str], channels: set[str]) -> float | None:
+    """The share met over the obstacle channels' shown cells (misconduct is
+    published only per year, never per quarter)."""
     met = missed = 0
     for quarter in quarters:
         release = found.get((quarter, table))
-        for partition in (release.partitions.values() if release else ()):
-            if partition.total not in (HIDDEN, 0) and not partition.hidden:
+        for channel_id, partition in (release.partitions.items() if release else ()):
+            if channel_id in channels and partition.total not in (HIDDEN, 0) and not partition.hidden:
                 met, missed = met + partition.cells["met"], missed + partition.cells["missed"]
     return met / (met + missed) if met + missed else None
 
 
 def build(found: dict[tuple[str, str], Release], quarters: list[str], years: list[str], *,
-          leadership: bool = False) -> Insights:
+          obstacle_channels: set[str], leadership: bool = False) -> Insights:
     """The page for `quarters` (oldest first); leadership adds units, outcome
-    shares and deadlines per channel."""
+    shares and deadlines per obstacle channel."""
     last = quarters[-1] if quarters else None
     received = [_total(found.get((q, "category"))) for q in quarters]
     removed = [_cell(found.get((q, "outcome")), OUTCOME_REMOVED) for q in quarters]
@@ -108,8 +110,8 @@ def build(found: dict[tuple[str, str], Release], quarters: list[str], years: lis
     headline = Headline(
         first_quarter=quarters[0] if quarters else None, last_quarter=last,
         received=_shown_sum(received), removed=_shown_sum(removed), hours_saved=_shown_sum(h for h in hours if h),
-        acknowledged_in_time=_deadline_share(found, "acknowledgement", quarters),
-        feedback_in_time=_deadline_share(found, "feedback", quarters),
+        acknowledged_in_time=_deadline_share(found, "acknowledgement", quarters, obstacle_channels),
+        feedback_in_time=_deadline_share(found, "feedback", quarters, obstacle_channels),
         median_ack_days=latest_category.extras.get("median_ack_days") if latest_category else None,
         median_close_days=latest_outcome.extras.get("median_close_days") if latest_outcome else None,
     )
@@ -122,7 +124,7 @@ def build(found: dict[tuple[str, str], Release], quarters: list[str], years: lis
     if leadership:
         insights.outcomes = _breakdown(found, "outcome", quarters)
         insights.units = _breakdown(found, "unit", quarters)
-        insights.deadlines = _deadlines(found, quarters)
+        insights.deadlines = [d for d in _deadlines(found, quarters) if d.channel_id in obstacle_channels]
     insights.misconduct = [(year, found[(year, "misconduct_received")].partition() if (year, "misconduct_received") in found else None,
                             found[(year, "misconduct_outcome")].partition() if (year, "misconduct_outcome") in found else None)
                            for year in years]

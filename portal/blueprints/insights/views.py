@@ -20,7 +20,8 @@ def _method(settings) -> list[str]:
 
 def _page(template: str, quarters: list[str], years, found, *, leadership: bool):
     settings = current_settings()
-    page = summary.build(found, quarters, years, leadership=leadership)
+    page = summary.build(found, quarters, years, obstacle_channels=names.obstacle_channels(db.session()),
+                         leadership=leadership)
     removed_chart = charts.columns([(quarter_label(q, short=True), [received, removed])
                                     for q, received, removed in page.removed_by_quarter])
     chain = page.breakdowns["chain_level"]

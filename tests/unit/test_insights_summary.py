@@ -1,0 +1,32 @@
+"""What the pages show is built from frozen releases only: sums of shown
+cells, and deadline shares from the obstacle channels alone (misconduct is
+published per year, never per quarter)."""
+import datetime as dt
+
+from portal.domain.disclosure import HIDDEN, Protected
+from portal.insights import summary
+from portal.insights.releases import Release
+
+AT = dt.datetime(2026, 10, 2)
+
+
+def release(table, partitions, quarter="2026-Q3", extras=None):
+    return Release(quarter, table, 5, partitions, extras or {}, AT)
+
+
+def test_headline_sums_shown_cells_and_leaves_misconduct_deadlines_out():
+    found = {
+        ("2026-Q3", "category"): release("category", {"all": Protected({"a": 12, "b": HIDDEN, "c": HIDDEN}, 20)}),
+        ("2026-Q2", "category"): release("category", {"all": Protected({"a": HIDDEN}, HIDDEN)}, "2026-Q2"),
+        ("2026-Q3", "outcome"): release("outcome", {"all": Protected({"removed": 6, "explained": 7}, 13)},
+                                        extras={"hours_saved": 120}),
+        ("2026-Q3", "acknowledgement"): release("acknowledgement", {
+            "obstacles": Protected({"met": 8, "missed": 2}, 10),
+            "misconduct": Protected({"met": 0, "missed": 12}, 12)}),
+    }
+    page = summary.build(found, ["2026-Q2", "2026-Q3"], [], obstacle_channels={"obstacles"})
+    assert page.headline.received == 20  # the hidden quarter adds nothing
+    assert page.headline.removed == 6 and page.headline.hours_saved == 120
+    assert page.headline.acknowledged_in_time == 0.8  # the misconduct channel's 12 late are not in it
+    leadership = summary.build(found, ["2026-Q2", "2026-Q3"], [], obstacle_channels={"obstacles"}, leadership=True)
+    assert {d.channel_id for d in leadership.deadlines} == {"obstacles"}
