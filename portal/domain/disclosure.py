@@ -84,7 +84,11 @@ def revise(frozen: Protected, counts: Mapping[str, int], k: int) -> Protected:
         fresh = protect(counts, k)
         return fresh if fresh.total is HIDDEN else frozen
     fresh = protect(counts, k, also_hide=frozen.hidden)
-    return fresh if fresh.hidden == frozen.hidden and fresh.total is not HIDDEN else frozen
+    if fresh.hidden != frozen.hidden or fresh.total is HIDDEN:
+        return frozen
+    # The hidden cells must still hold k cases between them (counts that fell
+    # to zero would otherwise be told by the total).
+    return fresh if not fresh.hidden or fresh.total - fresh.shown_sum() >= k else frozen
 
 
 def share(part: int | None, whole: int | None, k: int) -> float | None:

@@ -193,3 +193,10 @@ def test_a_zero_beside_hidden_cells_is_hidden_so_hidden_does_not_mean_some():
     cell holds at least one case."""
     published = disclosure.protect({"a": 3, "b": 4, "c": 0, "d": 20}, 5)
     assert published.hidden == {"a", "b", "c"} and published.cells["d"] == 20
+
+
+def test_a_revision_where_hidden_counts_fell_to_zero_keeps_the_frozen_release():
+    """Found by Hypothesis: the hidden cells fell to 0, and a revision with
+    total 0 would have said so."""
+    frozen = disclosure.protect({"c0": 1, "c1": 1}, 2)
+    assert disclosure.revise(frozen, {"c0": 0, "c1": 0}, 2) is frozen
