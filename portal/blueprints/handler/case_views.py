@@ -110,8 +110,7 @@ def edit_story(report_id):
     if not form.validate():
         return _case_page(report_id, 400, story_form=form)
     try:
-        stories.edit_draft(db.session(), g.staff.user, story, stories.StoryText(
-            form.title.data, form.body.data, form.hours_saved.data, form.language.data))
+        stories.edit_draft(db.session(), g.staff.user, story, form.text())
     except stories.StoryRefused:
         abort(403)
     return _back_to(report_id, "story")

@@ -86,6 +86,11 @@ class StoryForm(FlaskForm):
                                validators=[Optional(), NumberRange(min=0, max=1_000_000)])
     language = SelectField(_l("Language"), choices=options(STORY_LANGUAGES), validators=[required()])
 
+    def text(self):
+        from ...reports.stories import StoryText
+
+        return StoryText(self.title.data, self.body.data, self.hours_saved.data, self.language.data)
+
     @classmethod
     def of(cls, story) -> "StoryForm":
         """Filled with a stored story's text, to edit or approve."""

@@ -21,10 +21,6 @@ def _story(story_id: str) -> PublishedSummary:
     return story
 
 
-def _text(form: StoryForm) -> stories.StoryText:
-    return stories.StoryText(form.title.data, form.body.data, form.hours_saved.data, form.language.data)
-
-
 def _review_page(status: int = 200, **posted):
     """The review list; `posted`: a form sent back with errors, by story id
     (what the reviewer typed stays)."""
@@ -49,7 +45,7 @@ def approve_story(story_id):
     if not form.validate():
         return _review_page(400, **{story_id: form})
     try:
-        published = stories.approve(db.session(), g.staff.user, story, _text(form))
+        published = stories.approve(db.session(), g.staff.user, story, form.text())
     except stories.StoryRefused:
         abort(403)
     return redirect(url_for("handler.story_reviews", **({"published": 1} if published else {"edited": 1})))
