@@ -8,9 +8,17 @@ cells partition by partition is enough: knowing how a group splits by one
 dimension says nothing about how it splits by another (any two splits with
 the same total fit some cross-table). Totals of groups are themselves only
 shown when at least k, and any figure over several groups is a sum of shown
-figures only. This holds only for tables that share nothing but a total:
-tables that share cells (the status snapshot and the outcome tables) need
-protecting together, which this module does not do yet.
+figures only. That holds for tables that share nothing but a total.
+
+The status snapshot shares more: each of its cells is bounded above by cells
+of other tables (removed this quarter <= the outcome table's removed cell,
+new <= missed acknowledgements plus this quarter's receipts, ...). A shown
+status cell above its shown bound would say that the hidden cells it rests
+on hold at least the difference, and hidden status cells with small bounds
+could force one another up. `protect_bounded` therefore hides every status
+cell that rests on a hidden cell, and hides more until each hidden status
+cell can still be 0 (the others can hold all the hidden cases) and can
+still reach k, or as far as the other tables already allow.
 
 Rules for one partition, with k the threshold (PORTAL_K_ANONYMITY, higher
 for misconduct):
@@ -32,7 +40,7 @@ shown cells and in the sum of the hidden ones, never in a hidden cell alone.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 HIDDEN = None  # a hidden count is published as None ("..", or a mark in CSV)
 
@@ -71,6 +79,98 @@ def protect(counts: Mapping[str, int], k: int, *, also_hide: Iterable[str] = ())
                 break
             hidden.add(key)
     return Protected({key: HIDDEN if key in hidden else count for key, count in counts.items()}, total)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """What other published tables tell a reader about a cell's largest
+    value: `shown` (a sum of shown cells and shown totals) plus the cases in
+    the hidden cells of each partition named in `hidden`."""
+
+    shown: int
+    hidden: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def largest(self) -> int:
+        return self.shown + sum(self.hidden.values())
+
+
+def bound_of(links: Iterable[tuple[str, Protected | None, str]], k: int, constant: int = 0) -> Bound:
+    """The bound a reader can work out from `links` (partition name, its
+    published form, cell) plus a shown `constant`. A partition that was never
+    published (None) adds nothing: the tighter bound is the safer one."""
+    shown, hidden = constant, {}
+    for name, partition, cell in links:
+        if partition is None:
+            continue
+        if partition.cells.get(cell, HIDDEN) is not HIDDEN:
+            shown += partition.cells[cell]
+        elif partition.total is HIDDEN:
+            hidden[name] = k - 1  # all a reader knows: fewer than k in all
+        else:
+            hidden[name] = partition.total - partition.shown_sum()
+    return Bound(shown, hidden)
+
+
+def protect_bounded(counts: Mapping[str, int], k: int, bounds: Mapping[str, Bound]) -> Protected:
+    """Like `protect`, for a partition whose cells other tables bound from
+    above (cells not in `bounds` are unbounded). A cell whose bound is a shown
+    zero is a known zero and always shown."""
+    if k < 2:
+        raise ValueError("k must be at least 2")
+    total = sum(counts.values())
+    if total == 0:
+        return Protected(dict(counts), 0)  # nobody in the group: nothing to hide
+    if total < k:
+        return Protected({key: HIDDEN for key in counts}, HIDDEN)
+    known_zero = {key for key, bound in bounds.items()
+                  if key in counts and counts[key] == 0 and bound.largest == 0}
+    hidden = {key for key, count in counts.items() if 0 < count < k}
+    hidden |= {key for key, bound in bounds.items() if key in counts and bound.hidden}
+    while True:
+        if hidden:
+            hidden |= {key for key, count in counts.items() if count == 0 and key not in known_zero}
+            for key in sorted((key for key in counts if key not in hidden and key not in known_zero),
+                              key=lambda key: (counts[key], key)):
+                if sum(counts[name] for name in hidden) >= k:
+                    break
+                hidden.add(key)
+        if _bounds_keep_open(counts, k, hidden, bounds):
+            break
+        rest = sorted((key for key in counts if key not in hidden and key not in known_zero),
+                      key=lambda key: (counts[key], key))
+        if not rest:
+            break  # everything that can be hidden is
+        hidden.add(rest[0])
+    return Protected({key: HIDDEN if key in hidden else count for key, count in counts.items()}, total)
+
+
+def _capacity(cells: set[str], bounds: Mapping[str, Bound]) -> float:
+    """How many cases `cells` can hold between them, by their bounds; each
+    partition's hidden cases are counted once however many cells rest on it."""
+    if any(cell not in bounds for cell in cells):
+        return float("inf")
+    masses: dict[str, int] = {}
+    for cell in cells:
+        masses.update(bounds[cell].hidden)
+    return sum(bounds[cell].shown for cell in cells) + sum(masses.values())
+
+
+def _bounds_keep_open(counts: Mapping[str, int], k: int, hidden: set[str], bounds: Mapping[str, Bound]) -> bool:
+    """Each hidden cell can be 0 (the others can hold all hidden cases) and
+    can reach k, or its own bound if that is lower (with the others holding
+    the rest, less what it takes from partitions they may share)."""
+    mass = sum(counts[key] for key in hidden)
+    for cell in hidden:
+        others = _capacity(hidden - {cell}, bounds)
+        if others < mass:
+            return False
+        bound = bounds.get(cell)
+        reach = min(k, bound.largest) if bound else k
+        taken = max(0, reach - bound.shown) if bound else 0
+        if others - taken < mass - reach:
+            return False
+    return True
 
 
 def revise(frozen: Protected, counts: Mapping[str, int], k: int) -> Protected:

@@ -23,17 +23,18 @@ from sqlalchemy.orm import Session
 from config import Settings
 
 from ..domain import quarters
-from ..domain.disclosure import HIDDEN, Protected, median, protect, revise
-from ..domain.taxonomy import MISCONDUCT, OUTCOME_REMOVED
+from ..domain.disclosure import HIDDEN, Bound, Protected, bound_of, median, protect, protect_bounded, revise
+from ..domain.taxonomy import MISCONDUCT, OBSTACLE, OUTCOME_REMOVED, OUTCOMES
 from ..models import Channel, Report, StatsRelease
 from ..models.base import today as today_
 from . import tables
 
 FORMAT = 1
-# Never revised: which units "other units" stands for is not in the release,
-# so a revision could move counts between shown cells and give a merged
-# unit's count away (review finding).
-FROZEN_FOR_GOOD = frozenset({"unit"})
+# Never revised. Units: which units "other units" stands for is not in the
+# release, so a revision could move counts between shown cells and give a
+# merged unit's count away (review finding). Status: it was protected
+# together with the outcome and acknowledgement releases of its time.
+FROZEN_FOR_GOOD = frozenset({"unit", "status"})
 MAX_QUARTERS = 12  # trends look back three years
 MAX_YEARS = 3
 
@@ -68,14 +69,17 @@ def _k_for(settings: Settings, table: str, partition: str, tracks: dict[str, str
 
 
 def _protect_counted(settings: Settings, table: str, counted: tables.Counted, tracks,
-                     frozen: dict[str, Protected] | None = None, *, parent_hidden: bool = False
-                     ) -> tuple[dict[str, Protected], dict]:
+                     frozen: dict[str, Protected] | None = None, *, parent_hidden: bool = False,
+                     bounds: dict[str, Bound] | None = None) -> tuple[dict[str, Protected], dict]:
     """parent_hidden: the partition splits a cell another table hides, so
-    it is hidden whole (its total would be that cell)."""
+    it is hidden whole (its total would be that cell). bounds: what other
+    releases tell of each cell's largest value (the status table)."""
     partitions = {}
     for name, counts in counted.partitions.items():
         k = _k_for(settings, table, name, tracks)
-        if parent_hidden:
+        if bounds is not None:
+            partitions[name] = protect_bounded(counts, k, bounds)
+        elif parent_hidden:
             partitions[name] = Protected(dict.fromkeys(counts, HIDDEN), HIDDEN)
         elif frozen is not None and name in frozen:
             partitions[name] = revise(frozen[name], counts, k)
@@ -135,10 +139,11 @@ def ensure(db: Session, settings: Settings, today: dt.date | None = None) -> dic
     if not missing:
         return found
     tracks = dict(db.execute(select(Channel.id, Channel.track)).all())
-    # The status table covers only quarters whose totals are shown, and
-    # removed_category splits the outcome table's removed cell: freeze the
-    # category and outcome tables first.
-    order = ("category", "outcome") + tuple(t for t in tables.QUARTER_TABLES if t not in ("category", "outcome"))
+    # The status table covers only quarters whose totals are shown and rests
+    # on the outcome and acknowledgement tables; removed_category splits the
+    # outcome table's removed cell: freeze those first, status last.
+    first = ("category", "outcome", "acknowledgement")
+    order = first + tuple(t for t in tables.QUARTER_TABLES if t not in first + ("status",)) + ("status",)
     for table in order + tables.YEAR_TABLES:
         periods_missing = [period for period, t in missing if t == table]
         if table in tables.YEAR_TABLES:
@@ -153,7 +158,8 @@ def ensure(db: Session, settings: Settings, today: dt.date | None = None) -> dic
 
 def _freeze(db: Session, settings: Settings, period: str, table: str, counted: tables.Counted, tracks,
             found) -> Release:
-    partitions, extras = _protect_counted(settings, table, counted, tracks,
+    bounds = _status_bounds(settings, found, period, tracks) if table == "status" else None
+    partitions, extras = _protect_counted(settings, table, counted, tracks, bounds=bounds,
                                           parent_hidden=_parent_hidden(found, period, table))
     k = _k_for(settings, table, "all", tracks)
     row = StatsRelease(quarter=period, table_name=table, cells_json=_encode(k, partitions, extras, 0))
@@ -177,6 +183,39 @@ def _parent_hidden(found, period: str, table: str) -> bool:
         return False
     outcome = found.get((period, "outcome"))
     return outcome is None or outcome.partition().cells.get(OUTCOME_REMOVED) is HIDDEN
+
+
+def _status_bounds(settings: Settings, found, quarter: str, tracks) -> dict[str, Bound]:
+    """What the outcome and acknowledgement releases tell of the status
+    snapshot at `quarter`'s end (tables._status): obstacles removed this
+    quarter were closed as removed this quarter; removed earlier, closed as
+    removed in an earlier quarter of the window; closed otherwise, closed
+    with another outcome in the window; and a case still new has missed its
+    acknowledgement deadline, unless it came in during the last week (at
+    most this quarter's receipts)."""
+    k = settings.k_anonymity
+    shown = _shown_quarters(found)
+    span = quarters.last_ended(quarters.end_of(quarter), tables.STATUS_WINDOW)
+    window = [q for q in span if q in shown]
+    if not window:
+        return {}
+    span = span[span.index(window[0]):]
+    outcome = {q: (f"outcome/{q}", found[(q, "outcome")].partition() if (q, "outcome") in found else None)
+               for q in span}
+    obstacle_channels = sorted(c for c, track in tracks.items() if track == OBSTACLE)
+
+    def missed(q):
+        release = found.get((q, "acknowledgement"))
+        return [(f"acknowledgement/{q}/{c}", release.partition(c) if release else None, "missed")
+                for c in obstacle_channels]
+
+    received_now = found[(quarter, "category")].partition().total if quarter in window else 0
+    return {
+        "removed_recently": bound_of([(*outcome[quarter], OUTCOME_REMOVED)], k),
+        "removed_earlier": bound_of([(*outcome[q], OUTCOME_REMOVED) for q in span if q != quarter], k),
+        "closed_other": bound_of([(*outcome[q], o) for q in span for o in OUTCOMES if o != OUTCOME_REMOVED], k),
+        "new": bound_of([link for q in span for link in missed(q)], k, received_now),
+    }
 
 
 def refresh(db: Session, settings: Settings) -> int:

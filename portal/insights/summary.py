@@ -115,7 +115,7 @@ def build(found: dict[tuple[str, str], Release], quarters: list[str], years: lis
         median_ack_days=latest_category.extras.get("median_ack_days") if latest_category else None,
         median_close_days=latest_outcome.extras.get("median_close_days") if latest_outcome else None,
     )
-    status = None  # withheld until it is protected jointly with the outcome tables (see open_data.py)
+    status = found.get((last, "status"))
     insights = Insights(
         quarters=quarters, headline=headline, status=status.partition() if status else None, status_quarter=last,
         breakdowns={table: _breakdown(found, table, quarters) for table in DIMENSIONS},
