@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..domain.disclosure import HIDDEN, Protected
+from ..domain.disclosure import HIDDEN, Protected, share
 from ..domain.taxonomy import OUTCOME_REMOVED
 from .releases import Release
 from .tables import STATES
@@ -56,6 +56,7 @@ class Insights:
     breakdowns: dict[str, Breakdown]
     removed_by_quarter: list[tuple[str, int | None, int | None]]  # (quarter, received, removed)
     outcomes: Breakdown | None = None
+    outcome_shares: Breakdown | None = None  # each outcome's share of the quarter's closings
     units: Breakdown | None = None
     deadlines: list[Deadlines] = field(default_factory=list)
     misconduct: list[tuple[str, Protected | None, Protected | None]] = field(default_factory=list)
@@ -123,12 +124,21 @@ def build(found: dict[tuple[str, str], Release], quarters: list[str], years: lis
     )
     if leadership:
         insights.outcomes = _breakdown(found, "outcome", quarters)
+        insights.outcome_shares = _shares(found, insights.outcomes)
         insights.units = _breakdown(found, "unit", quarters)
         insights.deadlines = [d for d in _deadlines(found, quarters) if d.channel_id in obstacle_channels]
     insights.misconduct = [(year, found[(year, "misconduct_received")].partition() if (year, "misconduct_received") in found else None,
                             found[(year, "misconduct_outcome")].partition() if (year, "misconduct_outcome") in found else None)
                            for year in years]
     return insights
+
+
+def _shares(found, counts: Breakdown) -> Breakdown:
+    """Shown cells over their shown totals: nothing a reader could not divide."""
+    ks = [found[(q, counts.table)].k if (q, counts.table) in found else None for q in counts.quarters]
+    rows = [(code, [share(value, total, k) if k else None for value, total, k in zip(values, counts.totals, ks)])
+            for code, values in counts.rows]
+    return Breakdown(counts.table, counts.quarters, rows, counts.totals)
 
 
 def _deadlines(found, quarters: list[str]) -> list[Deadlines]:

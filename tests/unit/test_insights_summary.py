@@ -30,3 +30,16 @@ def test_headline_sums_shown_cells_and_leaves_misconduct_deadlines_out():
     assert page.headline.acknowledged_in_time == 0.8  # the misconduct channel's 12 late are not in it
     leadership = summary.build(found, ["2026-Q2", "2026-Q3"], [], obstacle_channels={"obstacles"}, leadership=True)
     assert {d.channel_id for d in leadership.deadlines} == {"obstacles"}
+
+
+def test_outcome_shares_divide_shown_cells_by_shown_totals_only():
+    found = {
+        ("2026-Q3", "outcome"): release("outcome", {"all": Protected({"removed": 6, "explained": 14, "other": 0}, 20)}),
+        ("2026-Q2", "outcome"): release("outcome", {"all": Protected({"removed": HIDDEN, "explained": HIDDEN,
+                                                                      "other": 12}, 15)}, "2026-Q2"),
+    }
+    page = summary.build(found, ["2026-Q2", "2026-Q3"], [], obstacle_channels=set(), leadership=True)
+    shares = dict(page.outcome_shares.rows)
+    assert shares["removed"] == [None, 0.3] and shares["explained"] == [None, 0.7]
+    assert shares["other"] == [0.8, 0.0]
+    assert page.outcome_shares.totals == [15, 20]
