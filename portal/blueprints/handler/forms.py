@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ...domain.sanitize import editable_story
 from ...domain.taxonomy import HANDLER_KINDS, OUTCOMES
 from ...web import labels
 from ...web.forms import PASSWORD_MAX, TEXT_MAX, new_password_fields, options, required
@@ -94,7 +95,7 @@ class StoryForm(FlaskForm):
     @classmethod
     def of(cls, story) -> "StoryForm":
         """Filled with a stored story's text, to edit or approve."""
-        return cls(formdata=None, title=story.title, body=story.body_html, hours_saved=story.hours_saved_per_year,
+        return cls(formdata=None, title=story.title, body=editable_story(story.body_html), hours_saved=story.hours_saved_per_year,
                    language=story.language)
 
 
