@@ -83,6 +83,8 @@ def main(argv=None) -> int:
     parser.add_argument("--reporter", choices=("obstacle", "misconduct"),
                         help="open a demo case of this track with its receipt first (instead of --user)")
     parser.add_argument("--prepare", choices=sorted(PREPARATIONS), action="append", default=[])
+    parser.add_argument("--first-sign-in", action="store_true",
+                        help="--user has not set up two-step sign-in: sign in with the password only")
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -108,7 +110,7 @@ def main(argv=None) -> int:
         secret = case = None
         if args.user:
             user = session.scalar(select(User).where(User.username == args.user))
-            secret = enrol_totp(session, settings, user, DEMO_PASSWORD)
+            secret = None if args.first_sign_in else enrol_totp(session, settings, user, DEMO_PASSWORD)
             case = _newest_case(session, user)
             for name in args.prepare:
                 case = PREPARATIONS[name](session, settings, user) or case
@@ -156,7 +158,8 @@ def _sign_in(page, base: str, username: str, secret: bytes, attempt: int) -> Non
     page.goto(base + "/handler/login")
     page.fill("#username", username)
     page.fill("#password", DEMO_PASSWORD)
-    page.fill("#code", totp.code_for_step(secret, totp.step_at(time.time()) + attempt))  # a step not used yet
+    if secret is not None:  # else the first sign-in leads to the enrolment page
+        page.fill("#code", totp.code_for_step(secret, totp.step_at(time.time()) + attempt))  # a step not used yet
     page.click("button.primary")
 
 

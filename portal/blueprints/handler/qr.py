@@ -8,6 +8,8 @@ from markupsafe import Markup
 
 def qr_svg(text: str) -> Markup:
     code = segno.make(text, error="m")
-    # Dark on light with a quiet zone, scaled so phones read it from a screen.
-    svg = code.svg_inline(scale=5, border=4, dark="#000", light="#fff", svgclass="qr", omitsize=False)
+    # Dark on light with the 4-module quiet zone. A viewBox and no fixed size,
+    # so the stylesheet scales the whole code (a fixed 225 px drawing in a
+    # smaller box was cut off and could not be scanned).
+    svg = code.svg_inline(border=4, dark="#000", light="#fff", svgclass="qr", omitsize=True)
     return Markup(svg)
