@@ -403,3 +403,27 @@ def test_page_titles_are_plain_text(seeded_live_server, nojs_context_factory):
                         ("/follow-up", "Follow up a report – Tillit")]:
         page.goto(seeded_live_server.url + path)
         assert page.title() == title
+
+
+def test_an_empty_reply_comes_back_scrolled_to_its_error(seeded_live_server, nojs_context_factory):
+    """Without JavaScript: the page that says what was wrong opens at the
+    error summary, which names the field and links to it."""
+    server = seeded_live_server
+    page = nojs_context_factory("sv-SE").new_page()
+    page.set_viewport_size({"width": 390, "height": 800})
+    _send_obstacle_report(page, server)
+    receipt = page.locator(".receipt code").inner_text().strip()
+    page.goto(server.url + "/follow-up")
+    page.get_by_label("Din kvittokod").fill(receipt)
+    page.get_by_role("button", name="Öppna rapporten").click()
+    page.get_by_role("button", name="Skicka meddelandet").click()
+    summary = page.locator("#reply-errors")
+    expect(summary).to_be_visible()
+    assert page.url.endswith("#reply-errors")
+    assert page.evaluate("window.scrollY") > 0
+    box = summary.bounding_box()
+    assert -1 <= box["y"] < 800  # in view as the page opens, not half-way down
+    link = summary.get_by_role("link")
+    assert link.inner_text().startswith("Ditt meddelande:")
+    link.click()
+    assert page.evaluate("document.activeElement.id") == "body"

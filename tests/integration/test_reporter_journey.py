@@ -292,8 +292,14 @@ def test_empty_reply_is_refused_without_losing_the_session(client, seeded, db_se
     response = client.post_form("/follow-up/case", {"body": ""}, action="/follow-up/reply",
                                 headers={"Accept-Language": "en"})
     assert response.status_code == 400
-    assert "This field is required." in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
     assert count(db_session, Message) == 0
+    # The summary names the field and links to it, and the form posts to the
+    # summary's fragment, so that without JavaScript the page opens at it.
+    summary = html[html.index('id="reply-errors"'):]
+    summary = summary[:summary.index("</div>")]
+    assert re.search(r'<a href="#body">[^<]+: This field is required\.</a>', summary), summary
+    assert 'action="/follow-up/reply#reply-errors"' in html
 
 
 def _age_session(client, seconds):

@@ -1,4 +1,5 @@
 """Both catalogs are complete and cover every string the code marks."""
+import re
 from pathlib import Path
 
 import pytest
@@ -47,5 +48,6 @@ def test_catalog_covers_every_marked_string(language):
 def test_swedish_differs_from_the_source_where_it_should():
     catalog = _catalog("sv")
     same = [m.id for m in catalog if m.id and isinstance(m.id, str) and m.string == m.id
-            and m.id not in {"Tillit", "Start", "Status", "Format", "Administration"}]
+            and m.id not in {"Tillit", "Start", "Status", "Format", "Administration"}
+            and re.search(r"[A-Za-z]", re.sub(r"%\(\w+\)[sd]", "", m.id))]  # not only placeholders
     assert same == []
