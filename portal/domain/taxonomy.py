@@ -102,3 +102,9 @@ ROLE_HANDLER = "handler"
 ROLE_ADMIN = "admin"
 ROLE_VIEWER = "viewer"
 ROLES = (ROLE_HANDLER, ROLE_ADMIN, ROLE_VIEWER)
+
+
+def dates_locale(language: str) -> str:
+    """The locale dates are written in: English as readers in Europe write
+    it (2 December 2026), not in the US order of Babel's plain "en"."""
+    return "en_GB" if language == "en" else language

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask_babel import format_date, gettext as _
+from babel import dates as babel_dates
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from ..domain.taxonomy import (
     KIND_MESSAGE,
     KIND_MINUTES,
     KIND_MINUTES_CONFIRMED,
+    dates_locale,
 )
 from ..models import Message, Report, new_id
 from ..models.base import today
@@ -116,5 +118,5 @@ def confirm_minutes(db: Session, case: OpenCase, message_id: str) -> bool:
     if minutes is None or minutes.report_id != case.report.id or minutes.kind != KIND_MINUTES:
         return False
     post_message(db, case.report, case.dek, author=AUTHOR_REPORTER, kind=KIND_MINUTES_CONFIRMED,
-                 body=_("I confirm the minutes of %(date)s.", date=format_date(minutes.sent_on, "long")))
+                 body=_("I confirm the minutes of %(date)s.", date=babel_dates.format_date(minutes.sent_on, "long", locale=dates_locale(str(get_locale())))))
     return True

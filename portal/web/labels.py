@@ -175,3 +175,9 @@ STORY_STATES = {
     "rejected": _l("Rejected: it will not be published."),
     "withdrawn": _l("Withdrawn from the insights page."),
 }
+
+ROLES = {
+    "handler": _l("case handler"),
+    "admin": _l("administrator"),
+    "viewer": _l("leadership"),
+}

@@ -80,6 +80,15 @@ def enforce():
     return None
 
 
+def home_for(user) -> str:
+    """Where a role lands after signing in, and where the staff logo leads."""
+    if user.is_handler:
+        return url_for("handler.inbox")
+    if user.is_admin:
+        return url_for("admin.dashboard")
+    return url_for("insights.trends") if user.is_viewer else url_for("handler.account")
+
+
 def page_context() -> dict:
     """What every staff page's layout needs (context processor of the staff
     blueprints): the button form and how many colleagues wait for keys."""
@@ -91,7 +100,8 @@ def page_context() -> dict:
     user = staff.user if staff is not None else None
     waiting = request_count(db.session(), user) if user is not None and user.is_handler else 0
     reviews = review_count(db.session(), user) if user is not None and (user.is_handler or user.is_admin) else 0
-    return {"plain_form": PlainForm(formdata=None), "access_requests": waiting, "story_reviews": reviews}
+    return {"plain_form": PlainForm(formdata=None), "access_requests": waiting, "story_reviews": reviews,
+            "staff_home": home_for(user) if user is not None else url_for("handler.login")}
 
 
 def protect(blueprint) -> None:

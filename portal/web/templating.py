@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, gettext
+from babel import dates as babel_dates
+from flask_babel import format_decimal, format_percent, get_locale, gettext, to_user_timezone
 
+from ..domain.taxonomy import dates_locale
 from . import current_settings, labels
 from .forms import LanguageForm
 from .i18n import LANGUAGE_NAMES
@@ -14,14 +16,24 @@ from .i18n import LANGUAGE_NAMES
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["labels"] = labels
-    app.jinja_env.filters["format_date"] = lambda day: format_date(day, "long") if day else ""
+    app.jinja_env.filters["format_date"] = format_date
     # Staff-side timestamps only (audit); reporter-side data has dates alone.
-    app.jinja_env.filters["format_datetime"] = lambda moment: format_datetime(moment, "short") if moment else ""
+    app.jinja_env.filters["format_datetime"] = \
+        lambda moment: babel_dates.format_datetime(to_user_timezone(moment), "short", locale=_dates()) if moment else ""
     app.jinja_env.filters["format_number"] = format_decimal
     app.jinja_env.filters["format_share"] = lambda share: format_percent(share, "#,##0 %")
     app.jinja_env.filters["format_quarter"] = quarter_label
-    app.jinja_env.filters["format_iso_date"] = lambda text: format_date(dt.date.fromisoformat(text), "long")
+    app.jinja_env.filters["format_iso_date"] = lambda text: format_date(dt.date.fromisoformat(text))
+    app.jinja_env.filters["role_name"] = lambda role: labels.ROLES.get(role, role)
     app.context_processor(_layout_context)
+
+
+def _dates() -> str:
+    return dates_locale(str(get_locale()))
+
+
+def format_date(day: dt.date | None) -> str:
+    return babel_dates.format_date(day, "long", locale=_dates()) if day else ""
 
 
 def quarter_label(code: str | None, short: bool = False) -> str:

@@ -16,7 +16,7 @@ from ...web.forms import PlainForm, password_policy_message
 from ...web.rate_limits import GLOBAL_LOGIN_LIMIT, LOGIN_LIMIT, all_staff_logins, limiter
 from ...web.redirects import is_safe_local_path
 from . import bp
-from ...web.staff_access import PUBLIC, STAFF, level
+from ...web.staff_access import PUBLIC, STAFF, home_for, level
 from .forms import EnrolForm, FirstEnrolForm, LoginForm, RecoverForm
 from .qr import qr_svg
 
@@ -25,14 +25,6 @@ def start_staff_session(user: User, private_key: bytes) -> None:
     # A new session id and nothing carried over from before sign-in.
     session.clear()
     sealed_session.start(db.session(), sealed_session.HANDLER, private_key, user_id=user.id)
-
-
-def home_for(user: User) -> str:
-    if user.is_handler:
-        return url_for("handler.inbox")
-    if user.is_admin:
-        return url_for("admin.dashboard")
-    return url_for("insights.trends") if user.is_viewer else url_for("handler.account")
 
 
 @bp.route("/login", methods=["GET", "POST"])
