@@ -14,7 +14,7 @@ from crypto import DecryptionError
 from ..attachments import store
 from ..domain import cases
 from ..domain.taxonomy import ANSWERS
-from ..models import Attachment, AuditEvent, Note, Report, User
+from ..models import Attachment, AuditEvent, Note, Report, Unit, User
 from .. import audit
 from ..trust.statements import is_anchored
 from . import chains, dialogue, grants, manifest, sealing
@@ -157,6 +157,7 @@ class HandlerCase:
     colleagues: list
     authors: dict
     verified: Verified | None = None
+    unit_name: str | None = None  # the unit the reporter chose, if any
 
 
 def read_note(report: Report, dek: bytes, note: Note) -> str:
@@ -186,5 +187,7 @@ def handler_case(db: Session, settings: Settings, user: User, case: OpenCase) ->
     authors = {u.id: u.display_name for u in db.scalars(select(User).where(User.id.in_(author_ids - {None})))}
     extra = {"sealed": True} if sealed_now else {}
     audit.record(db, "case.view", actor_user_id=user.id, target_type="report", target_id=report.id, **extra)
+    unit = db.get(Unit, report.unit_id) if report.unit_id else None
     return HandlerCase(report, texts, files.get(None, []), messages, notes, verified.events, trail,
-                       grants.colleagues_without_key(db, settings, report, dek), authors, verified)
+                       grants.colleagues_without_key(db, settings, report, dek), authors, verified,
+                       unit.name if unit else None)

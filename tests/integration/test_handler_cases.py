@@ -79,6 +79,37 @@ def test_case_page_shows_decrypted_answers_and_is_audited(app, db_session, setti
         AuditEvent.action == "case.view", AuditEvent.target_id == submitted.report_id)) == 1
 
 
+def test_case_page_names_the_unit_and_says_what_the_audit_trail_means(app, db_session, settings, world):
+    from portal.models import Unit
+
+    unit = db_session.scalar(select(Unit))
+    with_unit = new_report(db_session, settings, unit_id=unit.id)
+    without = new_report(db_session, settings)
+    client = login_as(app, db_session, world, "anna")
+    client.get(f"/handler/case/{with_unit.report_id}", headers=EN)
+    html = client.get(f"/handler/case/{with_unit.report_id}", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    facts = html[html.index('id="facts-title"'):html.index("</dl>")]
+    assert f"<dt>Enhet</dt><dd>{unit.name}</dd>" in facts
+    trail = html[html.index('id="audit-title"'):]
+    assert "Öppnade ärendet" in trail and "case.view" not in trail
+    html = client.get(f"/handler/case/{without.report_id}", headers=EN).get_data(as_text=True)
+    assert "<dt>Unit</dt><dd>Not stated</dd>" in html
+
+
+def test_every_audit_action_the_code_records_has_a_name_on_screen():
+    import re
+    from pathlib import Path
+
+    from portal.domain.taxonomy import HANDLER_KINDS
+    from portal.web.labels import AUDIT_ACTIONS
+
+    source = "\n".join(p.read_text() for p in Path("portal").rglob("*.py"))
+    recorded = set(re.findall(r'"((?:auth|case|story|user|channel|grant|trust)\.[a-z_]+)"', source))
+    recorded |= {f"case.{kind}" for kind in HANDLER_KINDS} | {"case.acknowledged", "case.in_progress", "case.closed"}
+    assert len(recorded) > 15  # the search finds them
+    assert recorded - set(AUDIT_ACTIONS) == set()
+
+
 def _post_case(client, report_id, action, data=None, **kwargs):
     return client.post_form(f"/handler/case/{report_id}", data or {},
                             action=f"/handler/case/{report_id}/{action}", **kwargs)
