@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .taxonomy import (
     OUTCOMES,
+    OUTCOMES_BY_TRACK,
     STATUS_ACKNOWLEDGED,
     STATUS_CLOSED,
     STATUS_IN_PROGRESS,
@@ -51,11 +52,11 @@ def feedback_due(acknowledged_on: dt.date) -> dt.date:
     return add_months(acknowledged_on, FEEDBACK_WITHIN_MONTHS)
 
 
-def check_transition(current: str, target: str, outcome: str | None = None) -> None:
+def check_transition(current: str, target: str, outcome: str | None = None, track: str | None = None) -> None:
     if target not in TRANSITIONS.get(current, set()):
         raise TransitionError(f"cannot go from {current} to {target}")
-    if target == STATUS_CLOSED and outcome not in OUTCOMES:
-        raise TransitionError("closing needs an outcome")
+    if target == STATUS_CLOSED and outcome not in (OUTCOMES_BY_TRACK[track] if track else OUTCOMES):
+        raise TransitionError("closing needs an outcome of the case's track")
     if target != STATUS_CLOSED and outcome is not None:
         raise TransitionError("only closing records an outcome")
 

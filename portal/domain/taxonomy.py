@@ -62,15 +62,13 @@ STATUS_CLOSED = "closed"
 STATUSES = (STATUS_NEW, STATUS_ACKNOWLEDGED, STATUS_IN_PROGRESS, STATUS_CLOSED)
 
 OUTCOME_REMOVED = "removed"
-OUTCOMES = (
-    OUTCOME_REMOVED,
-    "changed",
-    "explained",
-    "referred",
-    "not_actionable",
-    "confirmed",
-    "unfounded",
-)
+# How a case may be closed, per track: an obstacle is removed or not, a
+# misconduct report is substantiated or not.
+OUTCOMES_BY_TRACK = {
+    OBSTACLE: (OUTCOME_REMOVED, "changed", "explained", "referred", "not_actionable"),
+    MISCONDUCT: ("confirmed", "unfounded", "referred", "not_actionable"),
+}
+OUTCOMES = tuple(dict.fromkeys(OUTCOMES_BY_TRACK[OBSTACLE] + OUTCOMES_BY_TRACK[MISCONDUCT]))
 
 # The free-text answers of each report form, in the order they are asked.
 ANSWER_TODAY = "today"

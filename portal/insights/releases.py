@@ -24,7 +24,7 @@ from config import Settings
 
 from ..domain import quarters
 from ..domain.disclosure import HIDDEN, Bound, Protected, bound_of, median, protect, protect_bounded, revise
-from ..domain.taxonomy import MISCONDUCT, OBSTACLE, OUTCOME_REMOVED, OUTCOMES
+from ..domain.taxonomy import MISCONDUCT, OBSTACLE, OUTCOME_REMOVED
 from ..models import Channel, Report, StatsRelease
 from ..models.base import today as today_
 from . import tables
@@ -213,9 +213,14 @@ def _status_bounds(settings: Settings, found, quarter: str, tracks) -> dict[str,
     return {
         "removed_recently": bound_of([(*outcome[quarter], OUTCOME_REMOVED)], k),
         "removed_earlier": bound_of([(*outcome[q], OUTCOME_REMOVED) for q in span if q != quarter], k),
-        "closed_other": bound_of([(*outcome[q], o) for q in span for o in OUTCOMES if o != OUTCOME_REMOVED], k),
+        "closed_other": bound_of([(*outcome[q], o) for q in span for o in _cells(outcome[q][1])
+                                  if o != OUTCOME_REMOVED], k),
         "new": bound_of([link for q in span for link in missed(q)], k, received_now),
     }
+
+
+def _cells(partition: Protected | None) -> list[str]:
+    return list(partition.cells) if partition else []
 
 
 def refresh(db: Session, settings: Settings) -> int:

@@ -23,7 +23,7 @@ from ..domain.taxonomy import (
     OBSTACLE,
     OBSTACLE_CATEGORIES,
     OUTCOME_REMOVED,
-    OUTCOMES,
+    OUTCOMES_BY_TRACK,
     PRINCIPLES,
     STATUS_CLOSED,
     STATUS_NEW,
@@ -136,7 +136,7 @@ def count_year(db: Session, year: int, table: str) -> Counted:
         # Closings by quarter, added up: a case closed in two quarters of the
         # year (closed, reopened, closed) counts in both.
         year_quarters = [f"{year}-Q{n}" for n in range(1, 5)]
-        counts = dict.fromkeys(OUTCOMES, 0)
+        counts = dict.fromkeys(OUTCOMES_BY_TRACK[MISCONDUCT], 0)
         for counted in _closings_by_quarter(db, year_quarters, "outcome", MISCONDUCT).values():
             for outcome, n in counted.partitions["all"].items():
                 counts[outcome] = counts.get(outcome, 0) + n
@@ -171,7 +171,7 @@ def _closings_by_quarter(db: Session, wanted: list[str], table: str, track: str 
         .join(latest, and_(latest.c.report_id == StatusEvent.report_id, latest.c.seq == StatusEvent.seq))
         .join(Report, Report.id == StatusEvent.report_id)
         .where(Report.track == track))
-    keys = OUTCOMES if table != "removed_category" else OBSTACLE_CATEGORIES
+    keys = OUTCOMES_BY_TRACK[track] if table != "removed_category" else OBSTACLE_CATEGORIES
     counts = {q: dict.fromkeys(keys, 0) for q in wanted}
     close_days: dict[str, list[int]] = {q: [] for q in wanted}
     hours = dict.fromkeys(wanted, 0)

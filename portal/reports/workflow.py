@@ -18,7 +18,7 @@ from . import chains
 def transition(session: Session, report: Report, dek: bytes, target: str, *, outcome: str | None = None,
                actor_user_id: str | None = None, on: dt.date | None = None) -> StatusEvent:
     """Change the status; the event is linked into the timeline chain under the report's key."""
-    cases.check_transition(report.status, target, outcome)
+    cases.check_transition(report.status, target, outcome, report.track)
     on = on or today()
     if target == STATUS_ACKNOWLEDGED:
         report.acknowledged_on = on

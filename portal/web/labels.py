@@ -72,8 +72,8 @@ OUTCOMES = {
     "explained": _l("Explained"),
     "referred": _l("Referred elsewhere"),
     "not_actionable": _l("Not actionable"),
-    "confirmed": _l("Confirmed"),
-    "unfounded": _l("Unfounded"),
+    "confirmed": _l("Substantiated"),
+    "unfounded": _l("Not substantiated"),
 }
 
 MESSAGE_KINDS = {

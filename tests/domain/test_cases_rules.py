@@ -44,3 +44,11 @@ def test_workflow_allows_the_documented_path_and_reopening():
 def test_workflow_rejects_other_moves(current, target, outcome):
     with pytest.raises(cases.TransitionError):
         cases.check_transition(current, target, outcome)
+
+
+@pytest.mark.parametrize("track, outcome", [("obstacle", "confirmed"), ("obstacle", "unfounded"),
+                                            ("misconduct", "removed"), ("misconduct", "changed")])
+def test_a_case_closes_only_with_an_outcome_of_its_own_track(track, outcome):
+    with pytest.raises(cases.TransitionError):
+        cases.check_transition(STATUS_IN_PROGRESS, STATUS_CLOSED, outcome, track)
+    cases.check_transition(STATUS_IN_PROGRESS, STATUS_CLOSED, "referred", track)  # shared by both

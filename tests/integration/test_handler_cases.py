@@ -110,6 +110,25 @@ def test_every_audit_action_the_code_records_has_a_name_on_screen():
     assert recorded - set(AUDIT_ACTIONS) == set()
 
 
+def test_close_form_offers_the_outcomes_of_the_cases_track_only(app, db_session, settings, world):
+    obstacle = new_report(db_session, settings)
+    misconduct = new_report(db_session, settings, track="misconduct", category="fraud")
+    for name, submitted, offered, refused in (("anna", obstacle, "Obstacle removed", "Substantiated"),
+                                              ("carin", misconduct, "Substantiated", "Obstacle removed")):
+        client = login_as(app, db_session, world, name)
+        _post_case(client, submitted.report_id, "status/acknowledge")
+        html = client.get(f"/handler/case/{submitted.report_id}", headers=EN).get_data(as_text=True)
+        select_html = html[html.index('name="outcome"'):]
+        select_html = select_html[:select_html.index("</select>")]
+        assert offered in select_html and refused not in select_html
+    # A forged post with the other track's outcome is refused and changes nothing.
+    response = _post_case(login_as(app, db_session, world, "anna"), obstacle.report_id, "close",
+                          {"outcome": "confirmed"}, headers=EN)
+    assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Report, obstacle.report_id).status == "acknowledged"
+
+
 def _post_case(client, report_id, action, data=None, **kwargs):
     return client.post_form(f"/handler/case/{report_id}", data or {},
                             action=f"/handler/case/{report_id}/{action}", **kwargs)

@@ -39,7 +39,8 @@ def _case_page(report_id: str, status: int = 200, **forms):
         report = access.visible_report(db.session(), g.staff.user, report_id)
         return render_template("handler/waiting.html", report=report), 200
     case = reading.handler_case(db.session(), current_settings(), g.staff.user, opened)
-    close_form = forms.get("close_form") or CloseForm(formdata=None, summary_language=str(get_locale()))
+    close_form = forms.get("close_form") or CloseForm.for_track(opened.report.track, formdata=None,
+                                                                 summary_language=str(get_locale()))
     story = stories.of_report(db.session(), opened.report)
     story_form = forms.get("story_form") or (StoryForm.of(story) if story else None)
     grant_form = forms.get("grant_form") or GrantForm(formdata=None)
@@ -82,9 +83,9 @@ def change_status(report_id, action):
 @level(HANDLER)
 def close(report_id):
     opened = _open(report_id)
-    form = CloseForm()
     if opened is None:
         return _case_page(report_id, 400)
+    form = CloseForm.for_track(opened.report.track)
     if not form.validate():
         return _case_page(report_id, 400, close_form=form)
     try:

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ...domain.sanitize import editable_story
-from ...domain.taxonomy import HANDLER_KINDS, OUTCOMES
+from ...domain.taxonomy import HANDLER_KINDS, OUTCOMES_BY_TRACK
 from ...web import labels
 from ...web.forms import PASSWORD_MAX, TEXT_MAX, new_password_fields, options, required
 
@@ -67,8 +67,7 @@ class NoteForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    outcome = SelectField(_l("Outcome"), choices=options(
-        (code, labels.OUTCOMES[code]) for code in OUTCOMES), validators=[required()])
+    outcome = SelectField(_l("Outcome"), choices=[], validators=[required()])
     hours_saved = IntegerField(_l("Estimated hours saved per year (removed obstacles)"),
                                validators=[Optional(), NumberRange(min=0, max=1_000_000)])
     summary_title = StringField(_l("Title of the public summary"), validators=[Optional(), Length(max=200)])
@@ -76,6 +75,13 @@ class CloseForm(FlaskForm):
                                  validators=[Optional(), Length(max=STORY_MAX)])
     summary_language = SelectField(_l("Language of the summary"), choices=options(STORY_LANGUAGES),
                                    validators=[Optional()])
+
+    @classmethod
+    def for_track(cls, track: str, **kwargs) -> "CloseForm":
+        """The outcomes of the case's own track only."""
+        form = cls(**kwargs)
+        form.outcome.choices = options((code, labels.OUTCOMES[code]) for code in OUTCOMES_BY_TRACK[track])
+        return form
 
 
 class StoryForm(FlaskForm):
