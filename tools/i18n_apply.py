@@ -1,5 +1,6 @@
 """Apply translations from a Python file defining a dict TRANSLATIONS (msgid ->
-msgstr, tuples for plurals) to a catalog: `python tools/i18n_apply.py sv FILE`.
+msgstr, tuples for plurals; a key (context, msgid) for a message with a
+context) to a catalog: `python tools/i18n_apply.py sv FILE`.
 Used while translating; the .po files are the source of truth."""
 import runpy
 import sys
@@ -19,8 +20,9 @@ def main(language: str, source: str) -> None:
     for message in catalog:
         if not message.id:
             continue
-        if message.id in translations:
-            message.string = translations[message.id]
+        key = (message.context, message.id) if message.context else message.id
+        if key in translations:
+            message.string = translations[key]
             message.flags.discard("fuzzy")
         elif not message.string or (isinstance(message.string, tuple) and not all(message.string)):
             missing.append(message.id)

@@ -36,7 +36,7 @@ from .demo_history import seed_history
 from .trust import VALID_DAYS
 
 DEMO_MARKER = "demo_seeded"
-DEMO_PASSWORD = "tillit-demo-lösenord"
+DEMO_PASSWORD = "tillit-demo-password"  # ASCII: typed on any keyboard
 
 STAFF = [
     # username, name, roles, channel key
@@ -122,10 +122,10 @@ def seed_demo(session: Session, settings: Settings, echo) -> None:
         _print_logins(echo)
         return
     channels = {
-        "improvement": Channel(name="Förbättringsteamet / Improvement team", track=OBSTACLE,
-                               description="Hinder i arbetet / Obstacles at work"),
-        "whistleblowing": Channel(name="Visselblåsarfunktionen / Whistleblowing function", track=MISCONDUCT,
-                                  description="Missförhållanden / Misconduct"),
+        "improvement": Channel(name="Förbättringsteamet", track=OBSTACLE,
+                               description="Hinder i arbetet"),
+        "whistleblowing": Channel(name="Visselblåsarfunktionen", track=MISCONDUCT,
+                                  description="Missförhållanden"),
     }
     session.add_all(channels.values())
     session.add_all(Unit(name=name) for name in UNITS)

@@ -226,8 +226,8 @@ def test_misconduct_journey_in_english(seeded_live_server, nojs_context_factory,
     page.get_by_role("button", name="Ask for a meeting").click()
     expect(message).to_have_count(2)
     expect(message.nth(1).locator(".meta")).to_contain_text("Meeting request")
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.locator("h1")).to_have_text("You have signed out")
+    page.get_by_role("button", name="Close the case").click()
+    expect(page.locator("h1")).to_have_text("The case is closed on this device")
     page.goto(server.url + "/follow-up/case")
     expect(page).to_have_url(server.url + "/follow-up")
     assert live_db(server).count(Report) == 1
@@ -308,9 +308,9 @@ def test_session_that_ran_out_keeps_the_typed_reply(seeded_live_server, nojs_con
     page.get_by_role("button", name="Open the report").click()
     expect(page.locator(".session-notice")).to_contain_text("15 minutes")
 
-    # Ten minutes away: "Stay signed in" keeps the session.
+    # Ten minutes away: "Keep the case open" keeps the session.
     server.age_reporter_session(context, 10 * 60)
-    page.get_by_role("button", name="Stay signed in").click()
+    page.get_by_role("button", name="Keep the case open").click()
     expect(page).to_have_url(server.url + "/follow-up/case")
 
     # Sixteen minutes away while writing: the reply is kept through signing in again.

@@ -352,6 +352,11 @@ def test_receipt_download_is_plain_text_from_a_post(client, seeded):
     assert response.mimetype == "text/plain"
     assert "attachment" in response.headers["Content-Disposition"]
     assert receipt in response.get_data(as_text=True)
+    # Named in the page's language.
+    assert 'filename="tillit-kvitto.txt"' in response.headers["Content-Disposition"]
+    english = client.post_form("/", {"receipt": receipt}, action="/report/receipt.txt",
+                               headers={"Accept-Language": "en"})
+    assert 'filename="tillit-receipt.txt"' in english.headers["Content-Disposition"]
 
 
 def test_receipt_download_is_not_available_by_get(client, seeded):

@@ -138,7 +138,8 @@ def receipt_download():
         abort(400)
     text = _("Receipt code for your report at %(site)s:", site=request.host) + f"\n\n{receipt}\n\n" + \
         _("Keep it secret. Anyone with this code can read the report and the dialogue.") + "\n"
+    name = _("tillit-receipt")  # in the reader's language, so the file says what it is
     return current_app.response_class(
         text, mimetype="text/plain",
-        headers={"Content-Disposition": 'attachment; filename="tillit-receipt.txt"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}.txt"'},
     )
