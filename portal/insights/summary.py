@@ -163,3 +163,10 @@ def status_rows(status: Protected | None) -> list[tuple[str, int | None]]:
     if status is None:
         return []
     return [(state, status.cells.get(state, HIDDEN)) for state in STATES]
+
+
+def story_cells(found) -> set[tuple[str, str]]:
+    """(quarter, kind) of the removed-by-kind cells that are shown and not
+    zero: the only places a published story may sit."""
+    return {(period, kind) for (period, table), release in found.items() if table == "removed_category"
+            for kind, n in release.partition().cells.items() if n not in (HIDDEN, 0)}

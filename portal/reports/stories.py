@@ -9,6 +9,8 @@ rejects, or later withdraws it. Nobody approves their own story.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -137,15 +139,16 @@ def withdraw(db: Session, user: User, story: PublishedSummary) -> None:
     audit.record(db, "story.withdraw", actor_user_id=user.id, target_type="story", target_id=story.id)
 
 
-def published(db: Session, language: str) -> list[PublishedSummary]:
+def published(db: Session, language: str, shown_cells: Collection[tuple[str, str]]) -> list[PublishedSummary]:
     """The newest approved stories, those in `language` first (a story has
-    one language; the page marks the others with theirs)."""
+    one language; the page marks the others with theirs). Only stories whose
+    (quarter, kind) is a shown, non-zero cell of the removed-by-kind table:
+    a story in a hidden cell would tell that the cell holds one or more."""
     # Only once the story's quarter has ended, like every published figure:
     # a story shown at once would say an obstacle was removed this quarter.
-    return list(db.scalars(
+    found = db.scalars(
         select(PublishedSummary)
         .where(PublishedSummary.status == SUMMARY_APPROVED, PublishedSummary.quarter < quarter_of(today()))
         .order_by((PublishedSummary.language != language), PublishedSummary.published_on.desc(),
-                  PublishedSummary.id)
-        .limit(PUBLISHED_PAGE)
-    ))
+                  PublishedSummary.id))
+    return [story for story in found if (story.quarter, story.category) in shown_cells][:PUBLISHED_PAGE]

@@ -30,7 +30,7 @@ def _page(template: str, quarters: list[str], years, found, *, leadership: bool)
     return render_template(template, page=page, removed_chart=removed_chart, chain_chart=chain_chart,
                            status_rows=summary.status_rows(page.status), method=_method(settings),
                            released=open_data.latest_release(found),
-                           stories=stories.published(db.session(), str(get_locale())),
+                           stories=stories.published(db.session(), str(get_locale()), summary.story_cells(found)),
                            unit_names=names.units(db.session()), channel_names=names.channels(db.session()),
                            k_misconduct=settings.k_anonymity_misconduct)
 
