@@ -60,9 +60,8 @@ class Protected:
         return sum(count for count in self.cells.values() if count is not HIDDEN)
 
 
-def protect(counts: Mapping[str, int], k: int, *, also_hide: Iterable[str] = ()) -> Protected:
-    """The publishable form of one partition (see the module's rules).
-    `also_hide` names cells to hide whatever their counts (see `revise`)."""
+def protect(counts: Mapping[str, int], k: int) -> Protected:
+    """The publishable form of one partition (see the module's rules)."""
     if k < 2:
         raise ValueError("k must be at least 2")
     if any(count < 0 for count in counts.values()):
@@ -70,15 +69,71 @@ def protect(counts: Mapping[str, int], k: int, *, also_hide: Iterable[str] = ())
     total = sum(counts.values())
     if 0 < total < k:
         return Protected({key: HIDDEN for key in counts}, HIDDEN)
-    hidden = {key for key, count in counts.items() if 0 < count < k} | set(also_hide) & set(counts)
+    hidden = _suppressed(counts, k)
+    if hidden and not _open_to_a_reader_of_the_rule(counts, k, hidden):
+        hidden = set(counts)
+    shown_total: int | None = total
+    if hidden and len(counts) == 2:
+        # Of two cells, one is hidden for being small: with the total shown,
+        # neither could be 0. Without it, the pair could be any small group.
+        shown_total = HIDDEN
+    return Protected({key: HIDDEN if key in hidden else count for key, count in counts.items()}, shown_total)
+
+
+def _suppressed(counts: Mapping[str, int], k: int) -> set[str]:
+    """Counts 1..k-1 ("primary"), then the zeros, then the smallest other
+    count, or the two smallest when only one cell is hidden so far (so that
+    a hidden cell can be 0 while another holds the few)."""
+    hidden = {key for key, count in counts.items() if 0 < count < k}
     if hidden:
         hidden |= {key for key, count in counts.items() if count == 0}
         # Smallest first; ties by key so the same counts always hide the same cells.
-        for key in sorted((key for key in counts if key not in hidden), key=lambda key: (counts[key], key)):
-            if sum(counts[name] for name in hidden) >= k:
-                break
-            hidden.add(key)
-    return Protected({key: HIDDEN if key in hidden else count for key, count in counts.items()}, total)
+        rest = sorted((key for key in counts if key not in hidden), key=lambda key: (counts[key], key))
+        hidden |= set(rest[:_complementary_wanted(len(hidden))])
+    return hidden
+
+
+def _complementary_wanted(small_or_zero: int) -> int:
+    return 2 if small_or_zero == 1 else 1
+
+
+def _open_to_a_reader_of_the_rule(counts: Mapping[str, int], k: int, hidden: set[str]) -> bool:
+    """Whether a reader who knows `_suppressed` still finds every hidden
+    cell possibly 0 and possibly k or more (review finding: a pattern of
+    hidden cells can itself tell that they are small).
+
+    What such a reader knows: the hidden cells hold `mass`; at least one
+    holds 1..k-1; the others hold 0, 1..k-1, or, for the complementary ones,
+    k or more, and those sort before every shown cell; how many are
+    complementary follows from how many are not (`_complementary_wanted`),
+    or is fewer when nothing is shown."""
+    shown = {key: count for key, count in counts.items() if key not in hidden}
+    mass, size = sum(counts[key] for key in hidden), len(hidden)
+
+    def bound(key: str) -> float:
+        # A complementary cell's (count, key) sorts before every shown cell's.
+        return min((value if key < other else value - 1 for other, value in shown.items()), default=float("inf"))
+
+    def fits(large: list[float], others_small: int) -> bool:
+        """Some split of the mass: the `large` cells (their bounds) k or
+        more each, one or more of `others_small` cells 1..k-1, rest 0."""
+        if others_small < 1 or any(b < k for b in large):
+            return False
+        return len(large) * k + 1 <= mass <= sum(large) + others_small * (k - 1)
+
+    def counts_of_large():
+        for large in range(0, min(2, size) + 1):
+            wanted = _complementary_wanted(size - large)
+            if large == wanted or (not shown and large <= wanted):
+                yield large
+
+    for cell in hidden:
+        others = sorted((bound(key) for key in hidden if key != cell), reverse=True)
+        can_be_zero = any(fits(others[:j], size - 1 - j) for j in counts_of_large())
+        can_be_large = any(j >= 1 and fits([bound(cell)] + others[:j - 1], size - j) for j in counts_of_large())
+        if not (can_be_zero and can_be_large):
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -175,20 +230,21 @@ def _bounds_keep_open(counts: Mapping[str, int], k: int, hidden: set[str], bound
 
 def revise(frozen: Protected, counts: Mapping[str, int], k: int) -> Protected:
     """What to publish when a frozen partition's counts have changed: the new
-    counts if they can hide exactly the cells the frozen release hid, else
-    the frozen release unchanged (so old and new never differ in one hidden
-    cell alone, and nothing hidden before is shown now)."""
+    counts under the frozen release's pattern if it still protects them
+    (every count below k, zeros too, among its hidden cells, which still hold
+    more than k), else the frozen release unchanged. So old and new never
+    differ in one hidden cell alone, and nothing hidden before is shown now."""
     if set(counts) != set(frozen.cells):
         return frozen
-    if frozen.total is HIDDEN:
-        fresh = protect(counts, k)
-        return fresh if fresh.total is HIDDEN else frozen
-    fresh = protect(counts, k, also_hide=frozen.hidden)
-    if fresh.hidden != frozen.hidden or fresh.total is HIDDEN:
-        return frozen
-    # The hidden cells must still hold k cases between them (counts that fell
-    # to zero would otherwise be told by the total).
-    return fresh if not fresh.hidden or fresh.total - fresh.shown_sum() >= k else frozen
+    fresh = protect(counts, k)
+    if frozen.total is HIDDEN or not frozen.hidden:
+        return fresh if fresh.hidden == frozen.hidden and (fresh.total is HIDDEN) == (frozen.total is HIDDEN) \
+            else frozen
+    small_or_zero = {key for key, count in counts.items() if count < k}
+    if small_or_zero <= frozen.hidden and sum(counts[key] for key in frozen.hidden) > k:
+        return Protected({key: HIDDEN if key in frozen.hidden else count for key, count in counts.items()},
+                         sum(counts.values()))
+    return frozen
 
 
 def share(part: int | None, whole: int | None, k: int) -> float | None:
@@ -208,12 +264,16 @@ def median(values: list[int], k: int) -> float | None:
 
 
 def merge_small(counts_by_key: Mapping[str, int], k: int, other: str) -> dict[str, str]:
-    """Which group each key is published under: keys with fewer than k cases
-    in all (e.g. small units) go to `other`. Returns key -> group. If only
-    one key would be merged, it is merged with the next smallest, so that
-    "other" never stands for a single named key."""
-    small = sorted((key for key, count in counts_by_key.items() if count < k), key=lambda key: (counts_by_key[key], key))
-    if len(small) == 1:
-        rest = sorted((key for key in counts_by_key if key not in small), key=lambda key: (counts_by_key[key], key))
-        small += rest[:1]
+    """Which group each key is published under: keys with 1 to k-1 cases
+    (e.g. small units) go to `other`, with the next smallest keys until
+    `other` holds at least k cases and more than one key. Returns key ->
+    group. So every published group holds 0 or at least k cases and needs
+    no suppression, whose pattern would say more (review finding: a hidden
+    named unit was known to hold k or more, which pinned its neighbour)."""
+    order = sorted(counts_by_key, key=lambda key: (counts_by_key[key], key))
+    small = [key for key in order if 0 < counts_by_key[key] < k]
+    if small:
+        rest = [key for key in order if counts_by_key[key] >= k]
+        while rest and (sum(counts_by_key[key] for key in small) < k or len(small) < 2):
+            small.append(rest.pop(0))
     return {key: other if key in small else key for key in counts_by_key}

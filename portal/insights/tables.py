@@ -35,7 +35,8 @@ NO_UNIT = "no_unit"
 OTHER_UNITS = "other_units"
 STALE_AFTER_DAYS = 56  # no update in 8 weeks
 STATUS_WINDOW = 4  # the status table covers the obstacles of the last four quarters
-GROUPS = (NOT_STATED, NO_UNIT, OTHER_UNITS, "met", "missed", "received")  # cells beyond the taxonomy's codes
+GROUPS = (NOT_STATED, NO_UNIT, OTHER_UNITS, "met", "missed", "received", "open")  # cells beyond the taxonomy's codes
+STILL_OPEN = "open"
 STATES = ("new", "in_progress", "stale", "removed_recently", "removed_earlier", "closed_other")
 
 # What each table counts; the page and the open data explain them with these names.
@@ -120,8 +121,9 @@ def count_quarter(db: Session, quarter: str, table: str, k: int, shown_quarters:
 
 
 def _merged_units(by_unit: dict[str, int], k: int) -> dict[str, int]:
-    groups = merge_small({key: n for key, n in by_unit.items() if key != NO_UNIT}, k, OTHER_UNITS)
-    counts = {NO_UNIT: by_unit[NO_UNIT], OTHER_UNITS: 0}
+    """Units, and reports naming none, with small ones merged (merge_small)."""
+    groups = merge_small(by_unit, k, OTHER_UNITS)
+    counts = {NO_UNIT: 0, OTHER_UNITS: 0}
     for unit_id, group in groups.items():
         counts[group] = counts.get(group, 0) + by_unit[unit_id]
     return counts
@@ -133,13 +135,16 @@ def count_year(db: Session, year: int, table: str) -> Counted:
         total = db.scalar(select(func.count()).select_from(Report).where(_received(start, end, MISCONDUCT))) or 0
         return Counted({"all": {"received": total}})
     if table == "misconduct_outcome":
-        # Closings by quarter, added up: a case closed in two quarters of the
-        # year (closed, reopened, closed) counts in both.
-        year_quarters = [f"{year}-Q{n}" for n in range(1, 5)]
-        counts = dict.fromkeys(OUTCOMES_BY_TRACK[MISCONDUCT], 0)
-        for counted in _closings_by_quarter(db, year_quarters, "outcome", MISCONDUCT).values():
-            for outcome, n in counted.partitions["all"].items():
-                counts[outcome] = counts.get(outcome, 0) + n
+        # The year's reports by how they were closed, or still open: the
+        # same cases as misconduct_received, so the two share only their
+        # total. (Closings counted by the year they happened could exceed
+        # the year's receipts and tell a hidden earlier year's count.)
+        counts = dict.fromkeys(OUTCOMES_BY_TRACK[MISCONDUCT] + (STILL_OPEN,), 0)
+        for status, outcome, n in db.execute(
+                select(Report.status, Report.outcome, func.count()).where(_received(start, end, MISCONDUCT))
+                .group_by(Report.status, Report.outcome)):
+            key = outcome if status == STATUS_CLOSED and outcome else STILL_OPEN
+            counts[key] = counts.get(key, 0) + n
         return Counted({"all": counts})
     raise ValueError(f"no such table: {table}")
 

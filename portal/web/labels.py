@@ -140,10 +140,11 @@ INSIGHT_STATES = {
 INSIGHT_GROUPS = {
     "not_stated": _l("Not stated"),
     "no_unit": _l("No unit given"),
-    "other_units": _l("Other units (each too small to show)"),
+    "other_units": _l("Other units, or none given (each too few to show)"),
     "met": _l("In time"),
     "missed": _l("Late"),
     "received": _l("Received"),
+    "open": _l("Still open"),
 }
 
 INSIGHT_TABLES = {

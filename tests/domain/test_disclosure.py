@@ -170,6 +170,23 @@ def test_small_units_merge_and_other_never_names_one_unit():
     groups = disclosure.merge_small({"north": 30, "south": 2, "east": 12}, 5, "other")
     assert groups == {"north": "north", "south": "other", "east": "other"}
     assert disclosure.merge_small({"north": 30, "east": 12}, 5, "other") == {"north": "north", "east": "east"}
+    # Two small ones that hold fewer than k together take the next one along.
+    groups = disclosure.merge_small({"a": 1, "b": 2, "c": 6, "d": 9, "none": 0}, 5, "other")
+    assert groups == {"a": "other", "b": "other", "c": "other", "d": "d", "none": "none"}
+
+
+def test_merged_groups_hold_none_or_k_so_nothing_needs_hiding():
+    import itertools
+
+    for values in itertools.product(range(8), repeat=4):
+        counts = dict(zip("abcd", values))
+        groups = disclosure.merge_small(counts, 5, "other")
+        sums = {}
+        for key, group in groups.items():
+            sums[group] = sums.get(group, 0) + counts[key]
+        if sum(values) >= 5:
+            assert all(n == 0 or n >= 5 for n in sums.values()), (counts, sums)
+            assert list(groups.values()).count("other") != 1
 
 
 def test_shares_and_medians_need_k_cases():
@@ -191,8 +208,8 @@ def test_the_lp_check_would_catch_a_lone_hidden_cell():
 def test_a_zero_beside_hidden_cells_is_hidden_so_hidden_does_not_mean_some():
     """Were zeros shown, a reader who knows the rules would know each hidden
     cell holds at least one case."""
-    published = disclosure.protect({"a": 3, "b": 4, "c": 0, "d": 20}, 5)
-    assert published.hidden == {"a", "b", "c"} and published.cells["d"] == 20
+    published = disclosure.protect({"a": 3, "b": 4, "c": 0, "d": 20, "e": 30}, 5)
+    assert published.hidden == {"a", "b", "c", "d"} and published.cells["e"] == 30
 
 
 def test_a_revision_where_hidden_counts_fell_to_zero_keeps_the_frozen_release():

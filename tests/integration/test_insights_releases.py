@@ -158,3 +158,41 @@ def test_the_refresh_job_freezes_and_revises(app, db_session, settings):
     assert result.exit_code == 0 and "revised: 0" in result.output
     assert db_session.scalar(select(StatsRelease).where(StatsRelease.quarter == "2025-Q1",
                                                         StatsRelease.table_name == "category")) is not None
+
+
+def test_misconduct_outcomes_count_the_years_own_reports(app, db_session, settings):
+    """Review finding: closings counted by the year they happened (15 in
+    2025) exceeded the year's receipts (13) and told a hidden 2024 count.
+    Now the outcome table splits the same reports as the received table."""
+    seed_channels(db_session, settings)
+    for _ in range(4):  # received in 2024, closed in 2025
+        make_case(db_session, settings, dt.date(2024, 11, 4), "fraud", track="misconduct", chain_level=None,
+                  outcome="confirmed", closed_on=dt.date(2025, 2, 3))
+    for n in range(12):
+        make_case(db_session, settings, dt.date(2025, 3, 3), "fraud", track="misconduct", chain_level=None,
+                  outcome="unfounded" if n < 8 else None, closed_on=dt.date(2025, 6, 2) if n < 8 else None)
+    db_session.commit()
+    found = releases.ensure(db_session, settings, TODAY)
+    received = found[("2025", "misconduct_received")].partition()
+    outcomes = found[("2025", "misconduct_outcome")].partition()
+    assert received.total == outcomes.total == 12
+    assert outcomes.cells["open"] is HIDDEN or outcomes.cells["open"] == 4
+    assert found[("2024", "misconduct_received")].partition().total is HIDDEN  # 4 < 10
+    assert found[("2024", "misconduct_outcome")].partition().total is HIDDEN
+
+
+def test_the_unit_table_merges_small_units_instead_of_hiding_cells(app, db_session, settings):
+    from portal.models import Unit
+
+    seed_channels(db_session, settings)
+    big, small = Unit(name="Big"), Unit(name="Small")
+    db_session.add_all([big, small])
+    db_session.flush()
+    day = dt.date(2026, 8, 3)
+    for unit_id, n in ((big.id, 7), (small.id, 2), (None, 3)):
+        for _ in range(n):
+            make_case(db_session, settings, day, "other").unit_id = unit_id
+    db_session.commit()
+    units = releases.ensure(db_session, settings, TODAY)[("2026-Q3", "unit")].partition()
+    assert not units.hidden and units.total == 12
+    assert units.cells[big.id] == 7 and units.cells["other_units"] == 5 and units.cells["no_unit"] == 0
