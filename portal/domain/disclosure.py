@@ -27,15 +27,22 @@ for misconduct):
   reader cannot tell which cells the few cases are in.
 * Otherwise every count from 1 to k-1 is hidden ("primary" suppression).
 * If any cell is hidden, the zeros are hidden too (a hidden cell might then
-  be zero), and more cells are hidden, smallest first, until the hidden
-  cells together hold at least k cases ("complementary" suppression). With
-  the total shown, each hidden cell may then be anything from 0 to that sum,
-  which reaches k: neither "nobody" nor "some few" can be told.
+  be zero), and the smallest other cell ("complementary"; the two smallest
+  when only one cell is hidden so far).
+* The rule is public, so the pattern is checked as a reader who knows it
+  would read it (`_open_to_a_reader_of_the_rule`): every hidden cell must
+  still be possibly 0 and possibly k or more. If not, the whole partition
+  is hidden but for its total; a partition of two cells then hides its
+  total too.
 
 A quarter's tables are frozen when first published (StatsRelease). A later
-computation of the same quarter replaces the frozen one only when it hides
-exactly the same cells (`revise`): the two releases then differ only in
-shown cells and in the sum of the hidden ones, never in a hidden cell alone.
+computation of the same quarter replaces the frozen one only under the same
+pattern (`revise`): the two releases then differ only in shown cells and in
+the sum of the hidden ones, never in a hidden cell alone.
+
+Groups such as units are merged (`merge_small`) rather than suppressed: a
+named group is published only with k or more, so a hidden one would be
+known to be large.
 """
 from __future__ import annotations
 
