@@ -52,6 +52,17 @@ PRINCIPLES = {
     "openness": _l("Openness"),
 }
 
+# One line on each principle of trust-based governance, beside the choice.
+PRINCIPLE_HINTS = {
+    "trust": _l("Staff are trusted to use their judgement, instead of being checked in detail."),
+    "citizen_focus": _l("The work starts from what the people we serve need."),
+    "holistic_view": _l("Everyone sees the whole chain and works across boundaries, not only in their own part."),
+    "room_to_act": _l("Staff have room to use their knowledge and act as each situation needs."),
+    "support": _l("Management and support functions make the core work easier."),
+    "knowledge": _l("Decisions build on knowledge and experience, staff's own included."),
+    "openness": _l("Problems and ideas can be raised openly, without fear."),
+}
+
 TIME_LOST = {
     "lt1": _l("Less than 1 hour a week"),
     "1to3": _l("1 to 3 hours a week"),

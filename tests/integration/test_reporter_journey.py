@@ -93,6 +93,15 @@ def test_obstacle_report_is_sent_and_the_receipt_shown_once(client, seeded, db_s
     assert count(db_session, ReportKey) == 2
 
 
+def test_each_principle_is_explained_and_none_may_be_chosen(client, seeded, db_session):
+    page = form_page(client, "obstacle", "reporting_burden", "management", "sv").get_data(as_text=True)
+    assert "Problem och idéer kan tas upp öppet, utan rädsla." in page  # openness, explained
+    assert 'name="principle" type="radio" value=""' in page or 'type="radio" value=""' in page
+    response, _ = submit(client, "obstacle", {**OBSTACLE, "principle": ""})
+    assert response.status_code == 302
+    assert db_session.scalars(select(Report)).one().principle is None
+
+
 def _send_again(client, data):
     return client.post("/report/misconduct", data=data, content_type="multipart/form-data",
                        headers={"Accept-Language": "en"})

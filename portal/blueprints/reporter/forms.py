@@ -93,8 +93,10 @@ class ReportForm(HoneypotMixin, ReporterForm):
 class ObstacleForm(ReportForm):
     chain_level = SelectField(_l("Where in the governance chain does it come from?"),
                               choices=options(labels.CHAIN_LEVELS.items()), validators=[required()])
-    principle = SelectField(_l("Which guiding principle does it hinder? (optional)"),
-                            choices=options(labels.PRINCIPLES.items(), blank=True), validators=[Optional()])
+    # A last choice of "none", since a chosen radio button cannot be unchosen.
+    principle = RadioField(_l("Which guiding principle does it hinder? (optional)"),
+                           choices=options([*labels.PRINCIPLES.items(), ("", _l("None of them, or I am not sure"))]),
+                           validators=[Optional()])
     unit = SelectField(_l("Your unit (optional)"), validators=[Optional()])
     today = TextAreaField(_l("What happens today?"), validators=[required(), max_length(TEXT_MAX)])
     change = TextAreaField(_l("What should change?"), validators=[required(), max_length(TEXT_MAX)])
