@@ -177,7 +177,7 @@ def follow_up_expired(page, server):
     open_case(page, server, send_report(page, server))
     page.fill("textarea[name=body]", "Written while the session ran out.")
     server.age_reporter_session(page.context, 16 * 60)
-    page.click("form[action$='/follow-up/reply'] button[type=submit]")
+    page.click("form[action*='/follow-up/reply'] button[type=submit]")
     expect(page.locator("input[name=pending_reply]")).to_have_value("Written while the session ran out.")
 
 
@@ -187,15 +187,15 @@ def case_with_messages(page, server):
     open_case(page, server, code)
     page.fill("textarea[name=body]", "It is the time report, the budget and the quality system.")
     page.set_input_files("input[name=attachments]", [text_file("systems.txt")])
-    page.click("form[action$='/follow-up/reply'] button[type=submit]")
-    page.click("form[action$='/follow-up/meeting'] button[type=submit]")
+    page.click("form[action*='/follow-up/reply'] button[type=submit]")
+    page.click("form[action*='/follow-up/meeting'] button[type=submit]")
     expect(page.locator(".messages > li")).to_have_count(4)
 
 
 def case_with_reply_error(page, server):
     open_case(page, server, send_report(page, server))
     page.set_input_files("input[name=attachments]", [text_file("program.exe")])
-    page.click("form[action$='/follow-up/reply'] button[type=submit]")
+    page.click("form[action*='/follow-up/reply'] button[type=submit]")
 
 
 def signed_out(page, server):
