@@ -132,7 +132,7 @@ ANSWERS = {
     "today": _l("What happens today?"),
     "change": _l("What should change?"),
     "what": _l("What happened?"),
-    "when": _l("When did it happen? (optional, year and month)"),
+    "when": _l("When did it happen? (optional)"),
     "who": _l("Who is involved? (optional)"),
     "evidence": _l("Is there evidence, or others who know? (optional)"),
     "contact": _l("Your name or contact details (optional; leave empty to stay anonymous)"),

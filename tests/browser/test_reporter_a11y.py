@@ -219,7 +219,7 @@ PAGES = {
                                  (".error-summary", "#today-error", "#attachments-error")),
     "form-excluding-everyone": Page(excluding_everyone, 400, (".error-summary", "#exclude-error")),
     "form-misconduct-too-large": Page(misconduct_with_errors, 413,
-                                      (".error-summary", "#what-error", "#when-error", "#attachments-error"),
+                                      (".error-summary", "#what-error", "#attachments-error"),
                                       settings={"max_upload_mib": 1}),
     "form-expired-token": Page(expired_form, 400, (".error-summary", "textarea[name=today]")),
     "no-route": Page(step_two(OBSTACLE_STEP_TWO), 503, ("main h1",), seeded=False),

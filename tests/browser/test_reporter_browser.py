@@ -162,28 +162,27 @@ def test_misconduct_journey_in_english(seeded_live_server, nojs_context_factory,
     expect(handlers.get_by_role("checkbox")).to_have_count(2)
     expect(handlers).to_contain_text("Carin")
     expect(handlers).to_contain_text("David")
-    page.get_by_label("What happened?").fill(EN_WHAT)
-    month = page.get_by_label("When did it happen? (optional, year and month)")
-    month.fill("spring 2026")
+    month = page.get_by_label("When did it happen? (optional)")
+    month.fill("last spring, around Easter")  # words are fine
     page.get_by_label("Who is involved? (optional)").fill(EN_WHO)
     page.get_by_label("Is there evidence, or others who know? (optional)").fill(EN_EVIDENCE)
     handlers.get_by_label("Carin").check()
     page.get_by_label("Attachments (optional)").set_input_files([png_with_author("ledger.png")])
 
-    # A month in the wrong form is explained; the rest is kept, the file must be chosen again.
+    # The required answer left out is explained; the rest is kept, the file must be chosen again.
     assert post_status(page, lambda: page.get_by_role("button", name="Send the report").click()) == 400
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text("There is a problem")
-    expect(summary.get_by_role("link", name="Write the month as YYYY-MM, for example 2026-09.")).to_have_attribute("href", "#when")
+    expect(summary.get_by_role("link", name="What happened?: This field is required.")).to_have_attribute(
+        "href", "#what")
     expect(summary).to_contain_text("Files you chose must be chosen again")
-    expect(month).to_have_value("spring 2026")
-    expect(month).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_label("What happened?")).to_have_value(EN_WHAT)
+    expect(month).to_have_value("last spring, around Easter")
+    expect(page.get_by_label("What happened?")).to_have_attribute("aria-invalid", "true")
     expect(handlers.get_by_label("Carin")).to_be_checked()
     expect(handlers.get_by_label("David")).not_to_be_checked()
     assert live_db(server).count(Report) == 0
 
-    month.fill("2026-04")
+    page.get_by_label("What happened?").fill(EN_WHAT)
     page.get_by_label("Attachments (optional)").set_input_files([png_with_author("ledger.png")])
     assert post_status(page, lambda: page.get_by_role("button", name="Send the report").click()) == 302
 
@@ -207,7 +206,7 @@ def test_misconduct_journey_in_english(seeded_live_server, nojs_context_factory,
     expect(page.locator(".facts")).to_contain_text("Misconduct: Fraud or misuse of funds")
     assert answers(page) == {
         "What happened?": EN_WHAT,
-        "When did it happen? (optional, year and month)": "2026-04",
+        "When did it happen? (optional)": "last spring, around Easter",
         "Who is involved? (optional)": EN_WHO,
         "Is there evidence, or others who know? (optional)": EN_EVIDENCE,
     }

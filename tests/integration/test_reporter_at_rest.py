@@ -2,7 +2,7 @@
 clear at rest (docs/architecture.md, "Data, anonymity and the web rules").
 
 A distinct canary goes into every free-text field of both tracks (the
-misconduct "when" field only accepts YYYY-MM, so it cannot carry one), into
+misconduct "when" field too, which takes free words), into
 attachment names and contents (a small file and one over 1 MiB, so the upload
 spool rolls over to a temporary file), into a dialogue reply, its attachment
 and a meeting request. Then every canary and both receipts (with and without
@@ -210,7 +210,7 @@ def test_canary_search_finds_nothing_in_clear_at_rest(capfd, caplog, app, client
     c = {name: canary() for name in (
         "obstacle today", "obstacle change", "obstacle file name", "obstacle small file",
         "obstacle large file name", "obstacle large file",
-        "misconduct what", "misconduct who", "misconduct evidence", "misconduct contact",
+        "misconduct what", "misconduct when", "misconduct who", "misconduct evidence", "misconduct contact",
         "misconduct file name", "misconduct small file", "misconduct large file",
         "reply", "reply file name", "reply small file", "reply large file", "meeting request",
         "obstacle reply")}
@@ -225,7 +225,7 @@ def test_canary_search_finds_nothing_in_clear_at_rest(capfd, caplog, app, client
     misconduct_receipt = submit(
         client, "misconduct", "category=fraud",
         {"category": "fraud", "what": f"Invoices paid twice. {c['misconduct what']}",
-         "when": "2026-09",  # must match YYYY-MM: no room for a canary
+         "when": f"Around Easter {c['misconduct when']}",
          "who": f"A supplier. {c['misconduct who']}", "evidence": f"Ledger. {c['misconduct evidence']}",
          "contact": f"Reach me at {c['misconduct contact']}"},
         [upload(f"ledger {c['misconduct file name']}.txt", f"Entry: {c['misconduct small file']}\n".encode()),
@@ -237,8 +237,8 @@ def test_canary_search_finds_nothing_in_clear_at_rest(capfd, caplog, app, client
          upload("more-full.txt", scattered(MIB + 100_000, c["reply large file"]))],
         meeting=f"Tuesdays. {c['meeting request']}")
     # The content is really stored (encrypted) and comes back intact.
-    for name in ("misconduct what", "misconduct who", "misconduct evidence", "misconduct contact",
-                 "misconduct file name", "reply", "reply file name", "meeting request"):
+    for name in ("misconduct what", "misconduct when", "misconduct who", "misconduct evidence",
+                 "misconduct contact", "misconduct file name", "reply", "reply file name", "meeting request"):
         assert c[name] in case_page, name
     db_session.expire_all()
     misconduct = db_session.scalars(select(Report).where(Report.track == "misconduct")).one()

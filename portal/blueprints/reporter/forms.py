@@ -1,8 +1,6 @@
 """Reporter forms. Free text is limited in length but otherwise taken as typed."""
 from __future__ import annotations
 
-import re
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import validate_csrf
@@ -15,7 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Optional, Regexp, ValidationError
+from wtforms.validators import Optional, ValidationError
 
 from ...domain.taxonomy import (
     ANSWER_CHANGE,
@@ -109,13 +107,14 @@ class ObstacleForm(ReportForm):
     answer_fields = {ANSWER_TODAY: "today", ANSWER_CHANGE: "change"}
 
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+WHEN_MAX = 200
 
 
 class MisconductForm(ReportForm):
     what = TextAreaField(_l("What happened?"), validators=[required(), max_length(TEXT_MAX)])
-    when = StringField(_l("When did it happen? (optional, year and month)"),
-                       validators=[Optional(), Regexp(MONTH, message=_l("Write the month as YYYY-MM, for example 2026-09."))])
+    # Free words, encrypted like every answer: a month, a season, "around
+    # Easter last year"; as exact as the reporter wants, no more.
+    when = StringField(labels.ANSWERS["when"], validators=[Optional(), max_length(WHEN_MAX)])
     who = TextAreaField(_l("Who is involved? (optional)"), validators=[Optional(), max_length(SHORT_MAX)])
     evidence = TextAreaField(_l("Is there evidence, or others who know? (optional)"),
                              validators=[Optional(), max_length(TEXT_MAX)])
