@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..domain.case_reference import STORED_LENGTH, new_reference
 from ..domain.taxonomy import STATUS_CLOSED, STATUS_NEW
 
 from .base import ID_LENGTH, Base, new_id, start_of_today, utcnow
@@ -31,6 +32,8 @@ class Report(Base):
     __tablename__ = "reports"
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    # What people call the case (domain/case_reference.py); random like the id.
+    reference: Mapped[str] = mapped_column(String(STORED_LENGTH), unique=True, index=True, default=new_reference)
     track: Mapped[str] = mapped_column(String(16))
     category: Mapped[str] = mapped_column(String(40))
     chain_level: Mapped[str | None] = mapped_column(String(40))

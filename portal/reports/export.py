@@ -27,6 +27,7 @@ def record(case: HandlerCase, *, secrecy_mark: str, exported_by: User, exported_
         "exported_by": exported_by.display_name,
         "case": {
             "id": report.id,
+            "reference": report.reference,
             "track": report.track,
             "category": report.category,
             "chain_level": report.chain_level,

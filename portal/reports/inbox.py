@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from ..domain import case_reference
 from ..domain.cases import DUE_SOON_DAYS
 from ..domain.taxonomy import (
     AUTHOR_REPORTER,
@@ -49,6 +50,8 @@ class InboxFilter:
     overdue: bool = False
     sort: str = "received"
     page: int = 1
+    reference: str | None = None  # typed by a handler: found however it is spaced or cased
+    reference_typed: str = ""
 
     @classmethod
     def parse(cls, args) -> InboxFilter:
@@ -60,9 +63,11 @@ class InboxFilter:
             page = max(1, int(args.get("page", 1)))
         except (TypeError, ValueError):
             page = 1
+        typed = (args.get("ref") or "").strip()[:40]
         return cls(status=pick("status", STATUSES), track=pick("track", TRACKS),
                    channel_id=args.get("channel") or None, overdue=args.get("overdue") == "1",
-                   sort=pick("sort", SORTS) or "received", page=page)
+                   sort=pick("sort", SORTS) or "received", page=page,
+                   reference=case_reference.normalise(typed), reference_typed=typed)
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,9 @@ def _filter_conditions(f: InboxFilter, today: dt.date) -> list:
         conditions.append(Report.channel_id == f.channel_id)
     if f.overdue:
         conditions.append(overdue_condition(today))
+    if f.reference_typed:
+        # A typed reference that cannot be one finds nothing, rather than everything.
+        conditions.append(Report.reference == (f.reference or ""))
     return conditions
 
 

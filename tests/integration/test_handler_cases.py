@@ -96,6 +96,19 @@ def test_case_page_names_the_unit_and_says_what_the_audit_trail_means(app, db_se
     assert "<dt>Unit</dt><dd>Not stated</dd>" in html
 
 
+def test_cases_are_named_by_reference_and_found_by_it_however_typed(app, db_session, settings, world):
+    first, second = new_report(db_session, settings), new_report(db_session, settings)
+    reference = db_session.get(Report, first.report_id).reference
+    client = login_as(app, db_session, world, "anna")
+    page = client.get(f"/handler/case/{first.report_id}", headers=EN).get_data(as_text=True)
+    assert f"<h1>Case {reference}</h1>" in page
+    typed = reference.lower().replace("-", " ")
+    found = client.get("/handler/", query_string={"ref": typed}, headers=EN).get_data(as_text=True)
+    assert first.report_id in found and second.report_id not in found and "1 case" in found
+    nothing = client.get("/handler/", query_string={"ref": "not a ref"}, headers=EN).get_data(as_text=True)
+    assert first.report_id not in nothing and "0 cases" in nothing
+
+
 def test_every_audit_action_the_code_records_has_a_name_on_screen():
     import re
     from pathlib import Path
