@@ -7,7 +7,9 @@ from flask_babel import gettext as _
 
 from config import Settings
 
+from ..attachments import cleaning
 from ..attachments.checks import check_upload
+from . import labels
 
 
 def _uploads(file_field):
@@ -38,3 +40,34 @@ def check_uploads(file_field, settings: Settings):
         file_field.errors = list(file_field.errors) + problems
         return None
     return uploads
+
+
+def cleaning_warning(upload) -> str | None:
+    """Why this file would be sent with its metadata (a CLEANING_WARNINGS
+    code), or None if it can be cleaned or is plain text. The file is
+    cleaned once here on trial, and read again from the start when stored."""
+    stream = upload.stream
+    start = stream.tell()
+    data = stream.read(cleaning.CLEANABLE_MAX_BYTES + 1)
+    stream.seek(start)
+    if len(data) > cleaning.CLEANABLE_MAX_BYTES:
+        return "too_large_to_clean"
+    return cleaning.clean_file(upload.filename, data).warning
+
+
+def confirm_uncleanable(uploads, file_field, confirmed: bool) -> bool:
+    """Whether the uploads may be sent: yes if every file can be cleaned or
+    the sender has ticked that files which cannot may go as they are; else a
+    message on the field for each such file, so the sender learns it before
+    anything is sent and can leave the file out."""
+    problems = []
+    for upload in uploads:
+        warning = cleaning_warning(upload)
+        if warning:
+            problems.append(_("%(name)s: %(why)s To send it anyway, choose it again and tick the box under the "
+                              "files; or send without it.", name=upload.filename,
+                              why=labels.CLEANING_WARNINGS.get(warning, "")))
+    if problems and not confirmed:
+        file_field.errors = list(file_field.errors) + problems
+        return False
+    return True

@@ -93,6 +93,25 @@ def test_obstacle_report_is_sent_and_the_receipt_shown_once(client, seeded, db_s
     assert count(db_session, ReportKey) == 2
 
 
+def test_a_file_that_cannot_be_cleaned_is_asked_about_before_anything_is_sent(client, seeded, db_session):
+    """Without JavaScript: the reporter learns before sending that a file
+    keeps what it holds, and sends it only after saying so."""
+    broken = (io.BytesIO(b"%PDF-1.4\nnot really a pdf\n"), "minutes.pdf")
+    response, _ = submit(client, "obstacle", OBSTACLE, files=[broken])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and count(db_session, Report) == 0
+    assert "minutes.pdf: This file could not be read for cleaning" in html
+    assert 'name="send_uncleaned"' in html and OBSTACLE["today"] in html  # asked, and nothing typed is lost
+    broken = (io.BytesIO(b"%PDF-1.4\nnot really a pdf\n"), "minutes.pdf")
+    response, _ = submit(client, "obstacle", {**OBSTACLE, "send_uncleaned": "y"}, files=[broken])
+    assert response.status_code == 302 and count(db_session, Report) == 1
+
+
+def test_a_file_that_can_be_cleaned_is_sent_without_asking(client, seeded, db_session):
+    response, _ = submit(client, "obstacle", OBSTACLE, files=[(io.BytesIO(b"plain words\n"), "notes.txt")])
+    assert response.status_code == 302 and count(db_session, Report) == 1
+
+
 def test_a_misconduct_date_may_be_vague_words(client, seeded, db_session):
     """'Only as exact as you want' means it: a season in words is accepted."""
     response, _ = submit(client, "misconduct", {**MISCONDUCT, "when": "förra våren, runt påsk"}, lang="sv")

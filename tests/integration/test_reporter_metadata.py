@@ -171,7 +171,7 @@ def test_a_reply_says_what_was_removed_from_its_files(client, seeded):
 
     reporter = FormClient(client)
     reporter.post_form("/follow-up", {"receipt": receipt})
-    reporter.post_form("/follow-up/case", {"body": "A photo", "attachments": [
+    reporter.post_form("/follow-up/case", {"body": "A photo", "send_uncleaned": "y", "attachments": [
         (io.BytesIO(photo_with_camera_and_gps()), "later.jpg"),
         (io.BytesIO(b"not really a picture"), "broken.png")]}, action="/follow-up/reply")
     case = " ".join(html.unescape(client.get("/follow-up/case", headers=EN).get_data(as_text=True)).split())
@@ -179,3 +179,20 @@ def test_a_reply_says_what_was_removed_from_its_files(client, seeded):
     assert said["notes.txt"].strip() == "nothing to remove."
     assert said["later.jpg"].startswith("removed:") and "location" in said["later.jpg"].lower()
     assert "removed" not in said["broken.png"] and said["broken.png"].strip() != "nothing to remove."
+
+
+def test_a_reply_with_a_file_that_cannot_be_cleaned_is_asked_about_first(client, seeded):
+    from support import FormClient
+
+    assert submit_with(client, {"notes.txt": b"words"}).status_code == 302
+    sent = client.get("/report/sent", headers=EN).get_data(as_text=True)
+    receipt = re.search(r'<p class="receipt"[^>]*><code>([^<]+)</code>', sent).group(1)
+    reporter = FormClient(client)
+    reporter.post_form("/follow-up", {"receipt": receipt})
+    asked = reporter.post_form("/follow-up/case", {"body": "Kept words", "attachments": [
+        (io.BytesIO(b"not really a picture"), "broken.png")]}, action="/follow-up/reply", headers=EN)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 400 and "broken.png: This file could not be read for cleaning" in page
+    assert "Kept words" in page and 'name="send_uncleaned"' in page
+    case = client.get("/follow-up/case", headers=EN).get_data(as_text=True)
+    assert "broken.png" not in case  # nothing was sent

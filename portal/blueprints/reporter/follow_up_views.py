@@ -8,7 +8,7 @@ from ...reports import access, dialogue, reading
 from ...web import current_settings, db, downloads, sealed_session
 from ...web.forms import TEXT_MAX, PlainForm, csrf
 from ...web.rate_limits import RECEIPT_LIMIT, SUBMIT_LIMIT, limiter, take_one
-from ...web.upload_fields import check_uploads, has_oversize
+from ...web.upload_fields import check_uploads, confirm_uncleanable, has_oversize
 from . import bp
 from .forms import MeetingForm, ReceiptForm, ReplyForm
 
@@ -73,7 +73,7 @@ def reply():
     valid = form.validate()
     uploads = check_uploads(form.attachments, current_settings())
     status = 413 if has_oversize(form.attachments) else 400
-    if valid and uploads is not None:
+    if valid and uploads is not None and confirm_uncleanable(uploads, form.attachments, form.send_uncleaned.data):
         if take_one(SUBMIT_LIMIT, "reply"):
             dialogue.reporter_reply(db.session(), current_settings(), case, form.body.data, uploads)
             return redirect(url_for("reporter.case", _anchor="dialogue"))

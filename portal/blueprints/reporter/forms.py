@@ -80,11 +80,15 @@ class CategoryForm(FlaskForm):
                              choices=options(labels.CHAIN_LEVELS.items()), validators=[Optional()])
 
 
+SEND_UNCLEANED = _l("Send files that cannot be cleaned as they are, with what they may reveal about me")
+
+
 class ReportForm(HoneypotMixin, ReporterForm):
     nonce = HiddenField()
     channel_shown = HiddenField()
     category = SelectField(_l("What is it about?"), validators=[required()])
     attachments = MultipleFileField(_l("Attachments (optional)"))
+    send_uncleaned = BooleanField(SEND_UNCLEANED)
     exclude = CheckboxList(_l("Exclude handlers (optional)"), validators=[Optional()])
 
 
@@ -139,6 +143,7 @@ class ReceiptDownloadForm(FlaskForm):
 class ReplyForm(ReporterForm):
     body = TextAreaField(_l("Your message"), validators=[required(), max_length(TEXT_MAX)])
     attachments = MultipleFileField(_l("Attachments (optional)"))
+    send_uncleaned = BooleanField(SEND_UNCLEANED)
 
 
 class MeetingForm(ReporterForm):

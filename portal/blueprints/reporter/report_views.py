@@ -16,7 +16,7 @@ from ...reports.submission import ReceiptToShow
 from ...web import current_settings, db, sealed_session
 from ...web.forms import csrf
 from ...web.rate_limits import SUBMIT_LIMIT, take_one
-from ...web.upload_fields import check_uploads, has_oversize
+from ...web.upload_fields import check_uploads, confirm_uncleanable, has_oversize
 from . import bp
 from .form_setup import check_channel, new_report, prepare_chooser, prepare_form
 from .forms import CategoryForm, MisconductForm, ObstacleForm, ReceiptDownloadForm
@@ -89,6 +89,8 @@ def submit_report(track):
     uploads = check_uploads(form.attachments, current_settings())
     if not (valid and uploads is not None and check_channel(form, view)):
         return again(413 if has_oversize(form.attachments) else 400)
+    if not confirm_uncleanable(uploads, form.attachments, form.send_uncleaned.data):
+        return again(400)
     if not take_one(SUBMIT_LIMIT, "report"):
         form.mark_rate_limited()
         return again(429)
