@@ -107,6 +107,10 @@ def test_cases_are_named_by_reference_and_found_by_it_however_typed(app, db_sess
     assert first.report_id in found and second.report_id not in found and "1 case" in found
     nothing = client.get("/handler/", query_string={"ref": "not a ref"}, headers=EN).get_data(as_text=True)
     assert first.report_id not in nothing and "0 cases" in nothing
+    # The reporter sees the same reference, to quote in a meeting.
+    reporter = FormClient(app.test_client())
+    reporter.post_form("/follow-up", {"receipt": first.receipt})
+    assert reference in reporter.get("/follow-up/case", headers=EN).get_data(as_text=True)
 
 
 def test_every_audit_action_the_code_records_has_a_name_on_screen():
