@@ -7,7 +7,8 @@ import sys
 import click
 
 from ..insights import releases
-from ..reports import form_tokens
+from ..models.base import today as models_today
+from ..reports import form_tokens, retention
 from ..staff.notifications import send_digests
 from ..web import current_settings, db, sealed_session
 from . import portal_cli
@@ -28,12 +29,39 @@ def notify_command() -> None:
 
 
 @portal_cli.command("purge")
-def purge_command() -> None:
-    """Delete expired server-side sessions and old form tokens (cron)."""
-    with db.unit_of_work() as session:
-        removed = sealed_session.purge_expired(session)
-        tokens = form_tokens.purge(session)
-    click.echo(f"Expired sessions removed: {removed}. Old form tokens removed: {tokens}.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted; change nothing.")
+def purge_command(dry_run: bool) -> None:
+    """Delete cases past their channel's retention (crypto-shredding), expired sessions and old form tokens (cron)."""
+    session, today = db.session(), models_today()
+    due = retention.expired(session, today)
+    if dry_run:
+        click.echo(f"Would delete {len(due)} case(s) past their retention time; nothing changed (dry run).")
+        for case in due:
+            click.echo(f"  closed {case.closed_on}, to be deleted from {case.expired_on}")
+        return
+    due, purged = purge_cases(today, show_progress=True, found=due)
+    with db.unit_of_work() as work:
+        removed = sealed_session.purge_expired(work)
+        tokens = form_tokens.purge(work)
+    compacted = db.compact_after_delete()
+    click.echo(f"Cases deleted after their retention time: {purged}"
+               + (f" ({due - purged} deleted by another run at the same time)" if purged < due else "")
+               + f". Expired sessions removed: {removed}. Old form tokens removed: {tokens}."
+               + (" SQLite's write-ahead log checkpointed and emptied." if compacted else ""))
+
+
+def purge_cases(today, *, show_progress: bool, found=None) -> tuple[int, int]:
+    """(cases due, cases this run shredded): each case in a transaction of its own."""
+    due = found if found is not None else retention.expired(db.session(), today)
+    db.session().rollback()  # the read's snapshot ends: each case is claimed afresh
+    purged = 0
+    # A bar on a terminal only: a cron log gets the summary line.
+    with click.progressbar(due, label="Deleting expired cases", file=sys.stderr,
+                           hidden=not (show_progress and sys.stderr.isatty())) as cases:
+        for case in cases:
+            with db.unit_of_work() as work:
+                purged += retention.shred(work, case.report_id, today)
+    return len(due), purged
 
 
 @portal_cli.command("insights-refresh")

@@ -16,6 +16,10 @@ class Channel(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     track: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(String(500), default="")
+    name_en: Mapped[str] = mapped_column(String(120), default="")  # "" shows the Swedish name
+    description_en: Mapped[str] = mapped_column(String(500), default="")
+    # Counted from closure (reports/retention.py); misconduct at most 24 (2021:890).
+    retention_months: Mapped[int] = mapped_column(Integer, default=24)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     memberships: Mapped[list[Membership]] = relationship(cascade="all, delete-orphan")

@@ -53,6 +53,9 @@ class Report(Base):
     acknowledge_due: Mapped[dt.date] = mapped_column(Date)
     feedback_due: Mapped[dt.date | None] = mapped_column(Date)
     last_reporter_message_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Set when retention destroyed the case's keys and content
+    # (reports/retention.py); only the clear fields above remain.
+    purged_on: Mapped[dt.date | None] = mapped_column(Date)
 
     # Receipt access: the selector finds the row, the secret (never stored)
     # derives the key that opens reporter_wrapped_key.

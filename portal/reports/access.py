@@ -7,6 +7,7 @@ Visibility is decided here and nowhere else: the inbox lists what
 """
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, exists, false, select
@@ -19,12 +20,16 @@ from crypto.envelope import DEK_BYTES
 from ..models import Exclusion, Membership, Report, User
 from .keys import AccessDenied, unwrap_for_handler, unwrap_for_reporter
 
-__all__ = ["AccessDenied", "NoKey", "NotVisible", "OpenCase", "open_for_handler", "open_with_receipt", "reopen",
+__all__ = ["AccessDenied", "NoKey", "NotVisible", "OpenCase", "Purged", "open_for_handler", "open_with_receipt", "reopen",
            "visible_condition", "visible_report"]
 
 
 class NotVisible(Exception):
     """The case does not exist for this handler (outside their channels or excluded)."""
+
+
+class Purged(Exception):
+    """The receipt names a case deleted after its retention time."""
 
 
 class NoKey(Exception):
@@ -48,16 +53,22 @@ def reopen(db: Session, payload: bytes) -> OpenCase | None:
     """The case a reporter's session_payload() names, None if it is gone."""
     dek, report_id = payload[:DEK_BYTES], payload[DEK_BYTES:].decode()
     report = db.get(Report, report_id) if len(dek) == DEK_BYTES and report_id else None
-    return OpenCase(report, dek) if report is not None else None
+    return OpenCase(report, dek) if report is not None and report.purged_on is None else None
 
 
 def open_with_receipt(db: Session, settings: Settings, receipt_text: str) -> OpenCase:
-    """The case a receipt opens; AccessDenied for anything that does not open."""
+    """The case a receipt opens; AccessDenied for anything that does not
+    open, Purged for a case deleted after its retention time (no key is
+    left to check the secret with, so its selector alone says so)."""
     try:
         parts = receipt.parse_receipt(receipt_text)
     except ReceiptFormatError:
         raise AccessDenied() from None
     report = db.scalar(select(Report).where(Report.receipt_selector == parts.selector))
+    if report is not None and report.purged_on is not None:
+        with suppress(AccessDenied):  # the same Argon2id cost as every other answer
+            unwrap_for_reporter(settings, None, parts.secret)
+        raise Purged()
     return OpenCase(report, unwrap_for_reporter(settings, report, parts.secret))
 
 
@@ -76,7 +87,7 @@ def visible_condition(user: User):
         return false()
     member = exists().where(Membership.channel_id == Report.channel_id, Membership.user_id == user.id)
     excluded = select(Exclusion.report_id).where(Exclusion.user_id == user.id)
-    return and_(member, Report.id.not_in(excluded))
+    return and_(member, Report.id.not_in(excluded), Report.purged_on.is_(None))
 
 
 def visible_report(db: Session, user: User, report_id: str) -> Report:

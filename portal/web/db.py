@@ -91,6 +91,19 @@ def unit_of_work() -> Iterator[Session]:
     db_session.commit()
 
 
+def compact_after_delete() -> bool:
+    """After a purge on SQLite: copy the write-ahead log into the database
+    and truncate it, so that no page written before the deletion stays in
+    the log (secure_delete has zeroed the database's own copy). False on
+    another database, whose docs/deployment.md says what VACUUM does."""
+    engine = database().engine
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return True
+
+
 def _commit_request(response):
     # Runs before a streamed body is sent: a download is audited before its
     # first byte leaves, and streaming reads in a transaction of its own.

@@ -209,6 +209,7 @@ AUDIT_ACTIONS = {
     "case.export": _l("Exported the case"),
     "case.key_granted": _l("Gave a colleague access"),
     "case.handed": _l("Handed the case to a colleague"),
+    "case.purge": _l("Deleted after its retention time"),
     "story.draft": _l("Drafted a story"),
     "story.edit": _l("Edited a story"),
     "story.approve": _l("Approved a story"),

@@ -20,19 +20,21 @@ def follow_up():
     if request.method == "GET" and sealed_session.load(db.session(), sealed_session.REPORTER, touch=False):
         return redirect(url_for("reporter.case"))
     form = ReceiptForm()
-    denied = False
+    denied = purged = False
     if form.validate_on_submit():
         try:
             case = access.open_with_receipt(db.session(), current_settings(), form.receipt.data)
         except access.AccessDenied:
             denied = True
+        except access.Purged:
+            purged = True
         else:
             sealed_session.start(db.session(), sealed_session.REPORTER, case.session_payload())
             if form.pending_reply.data:
                 dialogue.reporter_reply(db.session(), current_settings(), case, form.pending_reply.data, ())
             return redirect(url_for("reporter.case"))
     status = 400 if request.method == "POST" else 200
-    return render_template("reporter/follow_up.html", form=form, denied=denied), status
+    return render_template("reporter/follow_up.html", form=form, denied=denied, purged=purged), status
 
 
 def _open_case():

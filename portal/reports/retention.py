@@ -1,0 +1,99 @@
+"""Retention: a closed case whose channel's period has run out is deleted by
+crypto-shredding. Every wrapped copy of its key goes (handlers', escrow's, the
+reporter's), and with them every ciphertext: answers, manifest, dialogue,
+notes, files and their chunks, and the grants and exclusions that name
+staff. The report row stays as a tombstone of clear statistical fields
+(track, category, unit, dates, outcome...) and its status events, so the
+statistics still count the case; an approved story keeps its text but loses
+its link to the case, and unpublished drafts go.
+
+Each case is claimed and shredded in one transaction of its own: the claim
+is an UPDATE that only succeeds while purged_on is NULL, so several nodes
+running the job at once shred each case exactly once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..domain import retention
+from ..domain.taxonomy import STATUS_CLOSED
+from ..models import (
+    Answer,
+    Attachment,
+    AttachmentChunk,
+    Channel,
+    Exclusion,
+    KeyGrant,
+    Message,
+    Note,
+    PublishedSummary,
+    Report,
+    ReportKey,
+    StatusEvent,
+)
+from ..models.stats import SUMMARY_APPROVED
+
+
+@dataclass(frozen=True)
+class Expired:
+    report_id: str
+    closed_on: dt.date
+    expired_on: dt.date
+
+
+def expired(db: Session, today: dt.date) -> list[Expired]:
+    """Closed, not yet purged cases whose retention has run out by `today`."""
+    rows = db.execute(
+        select(Report.id, Report.closed_on, Channel.track, Channel.retention_months)
+        .join(Channel, Channel.id == Report.channel_id)
+        .where(Report.status == STATUS_CLOSED, Report.closed_on.is_not(None), Report.purged_on.is_(None))
+        .order_by(Report.closed_on, Report.id))
+    found = []
+    for report_id, closed_on, track, months in rows:
+        ends = retention.expires_on(closed_on, track, months)
+        if ends <= today:
+            found.append(Expired(report_id, closed_on, ends))
+    return found
+
+
+def _claim(db: Session, report_id: str, today: dt.date) -> bool:
+    """Take the case for this run, and destroy the keys and ciphertext held
+    in its own row; False if another run has it (or it is no longer closed)."""
+    claimed = db.execute(
+        update(Report)
+        .where(Report.id == report_id, Report.purged_on.is_(None), Report.status == STATUS_CLOSED)
+        .values(purged_on=today, reporter_wrapped_key=b"", receipt_salt=b"", escrow_wrapped_key=None,
+                manifest_ct=None, dialogue_head=None, dialogue_count=None, timeline_head=None,
+                timeline_count=None, publish_consent=False)
+        .execution_options(synchronize_session=False))
+    return claimed.rowcount == 1
+
+
+def shred(db: Session, report_id: str, today: dt.date) -> bool:
+    """Purge one case in the caller's transaction; False if it was not ours to purge."""
+    if not _claim(db, report_id, today):
+        return False
+    attachments = select(Attachment.id).where(Attachment.report_id == report_id)
+    for statement in (
+        delete(AttachmentChunk).where(AttachmentChunk.attachment_id.in_(attachments)),
+        delete(Attachment).where(Attachment.report_id == report_id),
+        delete(Message).where(Message.report_id == report_id),
+        delete(Answer).where(Answer.report_id == report_id),
+        delete(Note).where(Note.report_id == report_id),
+        delete(ReportKey).where(ReportKey.report_id == report_id),
+        delete(KeyGrant).where(KeyGrant.report_id == report_id),
+        delete(Exclusion).where(Exclusion.report_id == report_id),
+        delete(PublishedSummary).where(PublishedSummary.report_id == report_id,
+                                       PublishedSummary.status != SUMMARY_APPROVED),
+        update(PublishedSummary).where(PublishedSummary.report_id == report_id).values(report_id=None),
+        # The timeline stays for the statistics; its MACs and who acted go.
+        update(StatusEvent).where(StatusEvent.report_id == report_id).values(chain_mac=None, actor_user_id=None),
+    ):
+        db.execute(statement.execution_options(synchronize_session=False))
+    audit.record(db, "case.purge", target_type="report", target_id=report_id)
+    return True
