@@ -225,6 +225,8 @@ AUDIT_ACTIONS = {
     "auth.password_change_failed": _l("Failed to change the password"),
     "auth.password_ok_enrolment_needed": _l("Password accepted; two-step sign-in still to set up"),
     "user.create": _l("Created an account"),
+    "user.roles": _l("Changed an account's roles"),
+    "user.deactivate": _l("Deactivated an account"),
     "channel.member_added": _l("Added a member to a channel"),
     "grant.refused": _l("Refused a colleague access"),
     "trust.recipient_signed": _l("Vouched for a colleague's key"),
