@@ -8,6 +8,7 @@ import click
 
 from ..insights import releases
 from ..models.base import today as models_today
+from ..organisation import thresholds
 from ..reports import form_tokens, retention
 from ..staff.notifications import send_digests
 from ..web import current_settings, db, sealed_session
@@ -67,8 +68,8 @@ def purge_cases(today, *, show_progress: bool, found=None) -> tuple[int, int]:
 @portal_cli.command("insights-refresh")
 def insights_refresh_command() -> None:
     """Freeze newly ended quarters and publish allowed revisions of the statistics (cron, every few minutes)."""
-    settings = current_settings()
     with db.unit_of_work() as session:
+        settings = thresholds.applied(session, current_settings())
         releases.current(session, settings)  # freezes what has just ended
         changed = releases.refresh(session, settings)
     click.echo(f"Statistics releases revised: {changed}.")

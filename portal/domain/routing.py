@@ -59,3 +59,16 @@ def recipients_after_exclusion(members: list[str], excluded: set[str], readers: 
     if not remaining or not (may_wait or any(r not in excluded for r in readers)):
         raise ExclusionError("at least one handler must remain")
     return remaining
+
+
+def preview(rules, track: str, categories, chain_levels=(None,)) -> dict[tuple[str, str | None], str | None]:
+    """Where each (category, chain level) of a track goes under `rules`:
+    the admin's table of the routing, None where no rule catches it."""
+    table = {}
+    for category in categories:
+        for level in chain_levels:
+            try:
+                table[(category, level)] = choose_channel(rules, track, category, level)
+            except NoRouteError:
+                table[(category, level)] = None
+    return table

@@ -6,11 +6,17 @@ from flask import Response, jsonify, render_template
 from flask_babel import force_locale, get_locale
 
 from ...insights import charts, names, open_data, releases, summary
+from ...organisation import thresholds
 from ...reports import stories
 from ...web import current_settings, db, labels
 from ...web.templating import quarter_label
 from ...web.staff_access import FIGURES, LEADERSHIP, level
 from . import bp
+
+
+def _settings():
+    """The configuration with the thresholds an admin set (never below it)."""
+    return thresholds.applied(db.session(), current_settings())
 
 
 def _method(settings) -> list[str]:
@@ -19,7 +25,7 @@ def _method(settings) -> list[str]:
 
 
 def _page(template: str, quarters: list[str], years, found, *, leadership: bool):
-    settings = current_settings()
+    settings = _settings()
     page = summary.build(found, quarters, years, obstacle_channels=names.obstacle_channels(db.session()),
                          leadership=leadership)
     removed_chart = charts.columns([(quarter_label(q, short=True), [received, removed])
@@ -38,19 +44,19 @@ def _page(template: str, quarters: list[str], years, found, *, leadership: bool)
 @bp.get("")
 @level(FIGURES)
 def index():
-    found, ended, years = releases.current(db.session(), current_settings())
+    found, ended, years = releases.current(db.session(), _settings())
     return _page("insights/index.html", ended[-summary.PUBLIC_QUARTERS:], years, found, leadership=False)
 
 
 @bp.get("/trends")
 @level(LEADERSHIP)
 def trends():
-    found, ended, years = releases.current(db.session(), current_settings())
+    found, ended, years = releases.current(db.session(), _settings())
     return _page("insights/trends.html", ended, years, found, leadership=True)
 
 
 def _document():
-    settings = current_settings()
+    settings = _settings()
     found, _ended, _years = releases.current(db.session(), settings)
     method = {}
     for language in settings.languages:
@@ -62,7 +68,7 @@ def _document():
 @bp.get("/data.json")
 @level(FIGURES)
 def data_json():
-    settings = current_settings()
+    settings = _settings()
     found, method = _document()
     return jsonify(open_data.document(found, k=settings.k_anonymity, k_misconduct=settings.k_anonymity_misconduct,
                                       method=method, released=open_data.latest_release(found)))

@@ -1,0 +1,169 @@
+"""What an administrator sets up: channels, units and routing rules, each
+change audited. Checks that depend on the database (a name taken, a rule
+that exists) are here; the forms check the rest. A refused change raises
+SetupRefused with a code the admin pages translate."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..domain import retention, routing
+from ..domain.taxonomy import CATEGORIES, CHAIN_LEVELS, OBSTACLE, TRACKS
+from ..models import Channel, Membership, Report, RoutingRule, Unit, User
+
+NAME_TAKEN = "name_taken"
+RETENTION_TOO_LONG = "retention_too_long"
+RULE_EXISTS = "rule_exists"
+CHANNEL_IN_USE = "channel_in_use"
+UNKNOWN_CODE = "unknown_code"
+
+
+class SetupRefused(ValueError):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ChannelText:
+    name: str
+    name_en: str
+    description: str
+    description_en: str
+    retention_months: int
+
+
+def _check_channel(db: Session, track: str, text: ChannelText, channel_id: str | None) -> None:
+    if track not in TRACKS:
+        raise SetupRefused(UNKNOWN_CODE)
+    if not retention.allowed(track, text.retention_months):
+        raise SetupRefused(RETENTION_TOO_LONG)
+    taken = db.scalar(select(Channel.id).where(func.lower(Channel.name) == text.name.strip().lower(),
+                                               Channel.id != (channel_id or "")))
+    if taken:
+        raise SetupRefused(NAME_TAKEN)
+
+
+def _apply(channel: Channel, text: ChannelText) -> None:
+    channel.name, channel.name_en = text.name.strip(), text.name_en.strip()
+    channel.description, channel.description_en = text.description.strip(), text.description_en.strip()
+    channel.retention_months = text.retention_months
+
+
+def create_channel(db: Session, actor: User, track: str, text: ChannelText) -> Channel:
+    _check_channel(db, track, text, None)
+    channel = Channel(track=track)
+    _apply(channel, text)
+    db.add(channel)
+    db.flush()
+    audit.record(db, "channel.create", actor_user_id=actor.id, target_type="channel", target_id=channel.id,
+                 track=track, retention_months=text.retention_months)
+    return channel
+
+
+def update_channel(db: Session, actor: User, channel: Channel, text: ChannelText) -> None:
+    """The track is fixed once made: its cases were routed, sealed and counted under it."""
+    _check_channel(db, channel.track, text, channel.id)
+    before = channel.retention_months
+    _apply(channel, text)
+    db.flush()
+    audit.record(db, "channel.update", actor_user_id=actor.id, target_type="channel", target_id=channel.id,
+                 retention_months=[before, text.retention_months])
+
+
+def remove_member(db: Session, actor: User, channel: Channel, user: User) -> None:
+    """Out of the channel: no new reports reach them. The keys they hold to
+    the channel's cases stay until an admin deactivates them or takes the
+    handler role (a case mid-work must not lose its reader by surprise)."""
+    db.execute(delete(Membership).where(Membership.channel_id == channel.id, Membership.user_id == user.id))
+    audit.record(db, "channel.member_removed", actor_user_id=actor.id, target_type="channel",
+                 target_id=channel.id, user_id=user.id)
+
+
+# --- units -------------------------------------------------------------------------
+
+
+def _unit_name_taken(db: Session, name: str, unit_id: str | None) -> bool:
+    return db.scalar(select(Unit.id).where(func.lower(Unit.name) == name.strip().lower(),
+                                           Unit.id != (unit_id or ""))) is not None
+
+
+def add_unit(db: Session, actor: User, name: str) -> Unit:
+    if _unit_name_taken(db, name, None):
+        raise SetupRefused(NAME_TAKEN)
+    unit = Unit(name=name.strip())
+    db.add(unit)
+    db.flush()
+    audit.record(db, "unit.create", actor_user_id=actor.id, target_type="unit", target_id=unit.id)
+    return unit
+
+
+def rename_unit(db: Session, actor: User, unit: Unit, name: str) -> None:
+    if _unit_name_taken(db, name, unit.id):
+        raise SetupRefused(NAME_TAKEN)
+    unit.name = name.strip()
+    db.flush()
+    audit.record(db, "unit.rename", actor_user_id=actor.id, target_type="unit", target_id=unit.id)
+
+
+def set_unit_active(db: Session, actor: User, unit: Unit, active: bool) -> None:
+    """Retired: reporters can no longer choose it; its cases keep it, and
+    the statistics still count them under it."""
+    unit.active = active
+    db.flush()
+    audit.record(db, "unit.restore" if active else "unit.retire", actor_user_id=actor.id, target_type="unit",
+                 target_id=unit.id)
+
+
+def unit_case_counts(db: Session) -> dict[str, int]:
+    """Cases per unit, so the admin sees what a rename touches (counts only)."""
+    return dict(db.execute(select(Report.unit_id, func.count()).where(Report.unit_id.is_not(None))
+                           .group_by(Report.unit_id)).all())
+
+
+# --- routing -------------------------------------------------------------------------
+
+
+def _levels(track: str) -> tuple[str | None, ...]:
+    return (None,) + CHAIN_LEVELS if track == OBSTACLE else (None,)
+
+
+def _equals(column, value):
+    return column.is_(None) if value is None else column == value
+
+
+def add_rule(db: Session, actor: User, track: str, category: str | None, chain_level: str | None,
+             channel: Channel) -> RoutingRule:
+    """A rule sends one kind of report of the channel's own track to it;
+    category and chain level empty mean "any" (empty both: the track's default)."""
+    if (track not in TRACKS or channel.track != track or (category and category not in CATEGORIES[track])
+            or chain_level not in _levels(track)):
+        raise SetupRefused(UNKNOWN_CODE)
+    category = category or None
+    same = select(RoutingRule.id).where(RoutingRule.track == track, _equals(RoutingRule.category, category),
+                                        _equals(RoutingRule.chain_level, chain_level))
+    if db.scalar(same):
+        raise SetupRefused(RULE_EXISTS)
+    rule = RoutingRule(track=track, category=category, chain_level=chain_level, channel_id=channel.id)
+    db.add(rule)
+    db.flush()
+    audit.record(db, "routing.add", actor_user_id=actor.id, target_type="channel", target_id=channel.id,
+                 track=track, category=category, chain_level=chain_level)
+    return rule
+
+
+def delete_rule(db: Session, actor: User, rule: RoutingRule) -> None:
+    audit.record(db, "routing.delete", actor_user_id=actor.id, target_type="channel", target_id=rule.channel_id,
+                 track=rule.track, category=rule.category, chain_level=rule.chain_level)
+    db.delete(rule)
+    db.flush()
+
+
+def routing_table(db: Session, track: str) -> dict[tuple[str, str | None], str | None]:
+    """Where every kind of report of `track` goes now (channel id, None: nowhere)."""
+    rules = [routing.Rule(r.track, r.category, r.chain_level, r.channel_id, r.priority)
+             for r in db.scalars(select(RoutingRule).where(RoutingRule.track == track))]
+    return routing.preview(rules, track, CATEGORIES[track], _levels(track))
