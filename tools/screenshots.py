@@ -7,12 +7,13 @@ it done: each path at 390 px and 1280 px wide, in Swedish and English.
 A fresh portal with the demo data runs in this process (SQLite in a temporary
 folder); `--user` signs in as a demo staff member first (TOTP enrolled
 directly). `--prepare` sets up a state a page needs (see PREPARATIONS). A
-path may name a demo case as `{case}` (the newest case of the user's
+path may name a staff account as `{user:anna}` and a demo case as `{case}` (the newest case of the user's
 channels). Needs Debian's chromium and the test extras (playwright).
 """
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import threading
@@ -114,6 +115,7 @@ def main(argv=None) -> int:
             case = _newest_case(session, user)
             for name in args.prepare:
                 case = PREPARATIONS[name](session, settings, user) or case
+        people = dict(session.execute(select(User.username, User.id)).all())
         session.close()
 
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -131,10 +133,11 @@ def main(argv=None) -> int:
                     page.fill("#receipt", receipts[args.reporter])
                     page.click("button.primary")
                 for path in args.paths:
-                    page.goto(base + path.replace("{case}", case or ""))
+                    page.goto(base + re.sub(r"\{user:(\w+)\}", lambda m: people.get(m.group(1), ""),
+                                            path.replace("{case}", case or "")))
                     for width in WIDTHS:
                         page.set_viewport_size({"width": width, "height": 900})
-                        name = path.strip("/").replace("/", "_").replace("{case}", "case") or "home"
+                        name = re.sub(r"[{}:]", "", path.strip("/").replace("/", "_").replace("{case}", "case")) or "home"
                         target = args.out / f"{name}-{language}-{width}.png"
                         page.screenshot(path=str(target), full_page=True)
                         print(target)

@@ -102,7 +102,7 @@ def world(live_server):
     obstacle = new_report(session, settings, publish_consent=True)
     misconduct = new_report(session, settings, track="misconduct", category="fraud")
     session.close()
-    return {"secrets": secrets, "obstacle": obstacle, "misconduct": misconduct}
+    return {"secrets": secrets, "obstacle": obstacle, "misconduct": misconduct, "people": people}
 
 
 def _signer(base: str, username: str, secret: bytes):
@@ -135,7 +135,8 @@ def test_the_staff_pages_of_each_role_look_finished_and_pass_axe(browser, live_s
     paths = {
         "anna": ["/handler/", f"/handler/case/{world['obstacle'].report_id}", "/handler/stories",
                  "/handler/account", "/insights/trends"],
-        "admin": ["/admin/", "/handler/stories", "/handler/account", "/insights/trends"],
+        "admin": ["/admin/", "/admin/people", f"/admin/people/{world['people']['anna'].id}/deactivate",
+                  "/handler/stories", "/handler/account", "/insights/trends"],
         "ledning": ["/insights/trends", "/handler/account"],
     }[who]
     failures = _walk(browser, live_server.url, paths, sign_in=_signer(live_server.url, who, world["secrets"][who]),

@@ -1,6 +1,6 @@
-"""Admin side: for now the dashboard of what needs the organisation's
-attention; channels, people, routing and settings come with the admin area.
-An admin sees no case content."""
+"""Admin side: the dashboard of what needs the organisation's attention and
+the staff accounts; channels, routing and settings follow. An admin sees no
+case content."""
 from flask import Blueprint
 
 from ...web.staff_access import protect
@@ -8,4 +8,4 @@ from ...web.staff_access import protect
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 protect(bp)
 
-from . import views  # noqa: E402,F401  (routes register on import)
+from . import people_views, views  # noqa: E402,F401  (routes register on import)

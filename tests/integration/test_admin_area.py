@@ -1,0 +1,81 @@
+"""The admin area: admins only, no case content on any of its pages, and
+deactivation that shows its cost first and needs a CSRF token."""
+from __future__ import annotations
+
+import pytest
+
+from portal.models import ReportKey, User
+from portal.staff.accounts import create_user
+from support import FormClient, HANDLER_PASSWORD, csrf_token_from, enrol_totp, new_report, seed_channels, staff_login
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def world(app, db_session, settings):
+    seeded = seed_channels(db_session, settings)
+    admin = create_user(db_session, settings, username="admin", display_name="Admin",
+                        password=HANDLER_PASSWORD, roles={"admin"}).user
+    db_session.commit()
+    bjorn = seeded["handlers"]["bjorn"]
+    submitted = new_report(db_session, settings, exclude=[bjorn.id])  # Anna alone holds it
+    clients = {}
+    for name, user in (("admin", admin), ("anna", seeded["handlers"]["anna"])):
+        client = FormClient(app.test_client())
+        assert staff_login(client, db_session, user, enrol_totp(db_session, settings, user)).status_code == 302
+        clients[name] = client
+    clients["anonymous"] = FormClient(app.test_client())
+    return {"admin": admin, "anna": seeded["handlers"]["anna"], "report": submitted, "clients": clients}
+
+
+def _admin_get_routes(app, world):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("admin.") and "GET" in rule.methods:
+            yield rule.rule.replace("<user_id>", world["anna"].id)
+
+
+def test_every_admin_page_is_for_admins_only_and_shows_no_case_content(world, app):
+    pages = list(_admin_get_routes(app, world))
+    assert len(pages) >= 3
+    for url in pages:
+        page = world["clients"]["admin"].get(url, headers=EN)
+        body = page.get_data(as_text=True)
+        assert page.status_code == 200, url
+        assert "Three systems" not in body and "One system" not in body and world["report"].receipt not in body
+        assert world["clients"]["anna"].get(url).status_code == 403, url
+        anonymous = world["clients"]["anonymous"].get(url)
+        assert anonymous.status_code == 302 and "/handler/login" in anonymous.headers["Location"], url
+
+
+def test_deactivation_shows_what_is_lost_then_needs_a_token(world, db_session):
+    admin_client, anna = world["clients"]["admin"], world["anna"]
+    page = admin_client.get(f"/admin/people/{anna.id}/deactivate", headers=EN).get_data(as_text=True)
+    assert "1 case only this person can open" in page and "lost for good" in page
+    assert admin_client.post(f"/admin/people/{anna.id}/deactivate", data={}).status_code == 400
+    assert admin_client.post(f"/admin/people/{anna.id}/deactivate",
+                             data={"csrf_token": "wrong"}).status_code == 400
+    db_session.expire_all()
+    assert db_session.get(User, anna.id).active
+    done = admin_client.post_form(f"/admin/people/{anna.id}/deactivate", {})
+    assert done.status_code == 302
+    db_session.expire_all()
+    assert not db_session.get(User, anna.id).active
+    assert db_session.query(ReportKey).filter_by(user_id=anna.id).count() == 0
+    # Anna's browser is signed out.
+    assert world["clients"]["anna"].get("/handler/").status_code == 302
+    listing = admin_client.get("/admin/people?deactivated=1", headers=EN).get_data(as_text=True)
+    assert "The account was deactivated" in listing and "deactivated" in listing
+
+
+def test_the_last_admin_is_told_why_not(world, db_session):
+    admin_client, admin = world["clients"]["admin"], world["admin"]
+    page = admin_client.get(f"/admin/people/{admin.id}/deactivate", headers=EN)
+    token = csrf_token_from(page.get_data(as_text=True))
+    refused = admin_client.post(f"/admin/people/{admin.id}/deactivate", data={"csrf_token": token}, headers=EN)
+    assert refused.status_code == 409 and "last active administrator" in refused.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(User, admin.id).active
+
+
+def test_an_unknown_person_is_a_404(world):
+    assert world["clients"]["admin"].get("/admin/people/nobody/deactivate").status_code == 404
