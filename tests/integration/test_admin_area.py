@@ -79,3 +79,32 @@ def test_the_last_admin_is_told_why_not(world, db_session):
 
 def test_an_unknown_person_is_a_404(world):
     assert world["clients"]["admin"].get("/admin/people/nobody/deactivate").status_code == 404
+
+
+def test_the_dashboard_counts_what_needs_attention(world, db_session, settings):
+    import datetime as dt
+
+    from portal.models import Channel, Report
+    from portal.organisation import attention
+    from portal.staff import administration
+
+    empty = Channel(name="Empty", track="obstacle")
+    db_session.add(empty)
+    late = db_session.get(Report, world["report"].report_id)
+    late.acknowledge_due = dt.date.today() - dt.timedelta(days=1)
+    newcomer = create_user(db_session, settings, username="newcomer", display_name="Newcomer",
+                           password=HANDLER_PASSWORD, roles={"handler"}).user
+    db_session.commit()
+    found = attention.gather(db_session, dt.date.today())
+    by_name = {state.channel.name: state for state in found.channels}
+    assert by_name["Empty"].handlers == 0
+    assert by_name["Improvement"].overdue == 1 and by_name["Improvement"].unreadable == 0
+    assert newcomer in found.never_signed_in and world["anna"] not in found.never_signed_in
+    # Anna alone holds the case: once she is switched off nobody active can read it.
+    administration.deactivate(db_session, world["admin"], world["anna"])
+    db_session.commit()
+    assert {s.channel.name: s for s in attention.gather(db_session, dt.date.today()).channels}[
+        "Improvement"].unreadable == 1
+    page = world["clients"]["admin"].get("/admin/", headers=EN).get_data(as_text=True)
+    assert "none: reports to it reach nobody" in page and "Newcomer" in page
+    assert "Three systems" not in page

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import render_template
 
+from ...models.base import today
+from ...organisation import attention
 from ...trust import statements
 from ...web import current_settings, db
 from ...web.staff_access import ADMIN, level
@@ -13,4 +15,4 @@ from . import bp
 @level(ADMIN)
 def dashboard():
     waiting = statements.waiting(db.session(), current_settings())
-    return render_template("admin/dashboard.html", waiting=waiting)
+    return render_template("admin/dashboard.html", waiting=waiting, attention=attention.gather(db.session(), today()))
