@@ -34,6 +34,19 @@ def _tail(session: Session, lane: int, *, lock: bool = False) -> AuditEvent | No
     return session.scalars(query.with_for_update() if lock else query).first()
 
 
+def _join_transaction(session: Session) -> None:
+    """On SQLite, begin the session's transaction before the savepoint below.
+    The sqlite3 module begins one only before an INSERT, UPDATE or DELETE; a
+    SAVEPOINT issued first opens a transaction of its own, and its RELEASE
+    commits it: the event would be committed at once, kept if the action it
+    records is rolled back, and apart from what the action writes after it.
+    IMMEDIATE takes the write lock now, as the insert would a moment later,
+    so the tail read below is the newest (SQLite ignores FOR UPDATE)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _lane(session: Session) -> int:
     """A random lane, so that audited requests rarely wait for each other;
     lane 0 until its newest event is keyed (the first keyed event anchors
@@ -48,6 +61,7 @@ def record(session: Session, action: str, *, actor_user_id: str | None = None,
            target_type: str | None = None, target_id: str | None = None, **detail) -> AuditEvent:
     """Append one event in its own savepoint; retries when another request took the seq."""
     key = _key(session)
+    _join_transaction(session)
     for _attempt in range(MAX_ATTEMPTS):
         lane = _lane(session)
         last = _tail(session, lane, lock=True)

@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from portal import audit
 from portal.domain.audit_chain import KEYED, LANES, AuditFields, audit_key, keyed_hash, legacy_hash
@@ -40,6 +40,20 @@ def test_events_spread_over_lanes_so_they_do_not_queue_on_one_row(db_session):
     some_events(db_session, 80)
     lanes = set(db_session.scalars(select(AuditEvent.lane)))
     assert len(lanes) >= LANES // 2 and lanes <= set(range(LANES))
+    assert audit.verify(db_session) is None
+
+
+def test_an_event_is_part_of_the_transaction_that_appends_it(db_session):
+    """Rolled back with the action it records, also when it is the
+    transaction's first write (on SQLite a savepoint begun first would have
+    committed it on its own)."""
+    audit.record(db_session, "case.view", target_type="report", target_id="r1")
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+    audit.record(db_session, "case.view", target_type="report", target_id="r1")
+    audit.record(db_session, "case.export", target_type="report", target_id="r1")
+    db_session.commit()
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent)) == 2
     assert audit.verify(db_session) is None
 
 
