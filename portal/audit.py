@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from crypto import anchor
 
-from .domain.audit_chain import GENESIS, KEYED, LANES, AuditFields, Break, first_broken_link, keyed_hash
+from .domain.audit_chain import GENESIS, KEYED, LANES, AuditFields, Break, broken_links, keyed_hash
 from .models import AuditEvent, AuditHead
 from .models.base import utcnow
 
@@ -89,10 +89,16 @@ def record(session: Session, action: str, *, actor_user_id: str | None = None,
 
 
 def verify(session: Session, legacy_head: bytes | None = None) -> Break | None:
-    """Where the log's chains break, or None when every lane holds;
+    """Where the log's chains first break, or None when every lane holds;
     `legacy_head`: the pinned hash of the last event written before the log was keyed."""
+    found = breaks(session, legacy_head)
+    return found[0] if found else None
+
+
+def breaks(session: Session, legacy_head: bytes | None = None) -> list[Break]:
+    """Every place the log's chains break (domain/audit_chain.broken_links)."""
     events = session.scalars(select(AuditEvent).order_by(AuditEvent.lane, AuditEvent.seq))
-    return first_broken_link(events, _key(session), legacy_head)
+    return broken_links(events, _key(session), legacy_head)
 
 
 def lane_heads(session: Session) -> list[tuple[int, int, bytes]]:
@@ -105,22 +111,46 @@ def lane_heads(session: Session) -> list[tuple[int, int, bytes]]:
     return heads
 
 
-def head_holds(session: Session, heads: list[tuple[int, int, bytes]], signed_at: dt.datetime) -> bool:
-    """Whether the log still agrees with a signed head: every event it names
-    is there with the same hash, and every event after it in its lane is
-    dated after the signing (so nothing was slipped in behind the head)."""
+@dataclass(frozen=True)
+class HeadDifference:
+    lane: int
+    seq: int
+    problem: str  # "missing" (a named event is gone), "changed" (its hash differs), "behind" (dated before the head)
+
+
+def head_differences(session: Session, heads: list[tuple[int, int, bytes]],
+                     signed_at: dt.datetime) -> list[HeadDifference]:
+    """Where the log no longer agrees with a signed head: an event it names
+    that is gone or has another hash, or a later event of a lane dated
+    before the signing (slipped in behind the head)."""
+    found = []
     for lane, seq, digest in heads:
         if seq:
             event = session.get(AuditEvent, (lane, seq))
             if event is None or bytes(event.hash) != digest:
-                return False
+                found.append(HeadDifference(lane, seq, "missing" if event is None else "changed"))
         # Compared as parsed times in Python: the database would compare the
         # stored text, and a time written in another ISO form sorts apart
         # from the time it parses to (and that the MAC covers).
-        later = session.scalars(select(AuditEvent.at).where(AuditEvent.lane == lane, AuditEvent.seq > seq))
-        if any(moment < signed_at for moment in later):
-            return False
-    return True
+        later = session.execute(select(AuditEvent.seq, AuditEvent.at)
+                                .where(AuditEvent.lane == lane, AuditEvent.seq > seq).order_by(AuditEvent.seq))
+        found += [HeadDifference(lane, later_seq, "behind") for later_seq, moment in later if moment < signed_at]
+    return found
+
+
+def head_holds(session: Session, heads: list[tuple[int, int, bytes]], signed_at: dt.datetime) -> bool:
+    """Whether the log still agrees with a signed head: every event it names
+    is there with the same hash, and every event after it in its lane is
+    dated after the signing (so nothing was slipped in behind the head)."""
+    return not head_differences(session, heads, signed_at)
+
+
+def newer_than(session: Session, heads: list[tuple[int, int, bytes]]) -> int:
+    """How many events a head does not cover: those at the end of a lane
+    could be removed without any check telling."""
+    covered = {lane: seq for lane, seq, _digest in heads}
+    return sum(1 for lane, seq in session.execute(select(AuditEvent.lane, AuditEvent.seq))
+               if seq > covered.get(lane, 0))
 
 
 def signed_time(moment: dt.datetime) -> str:
@@ -143,14 +173,26 @@ def sign_head(session: Session, anchor_private_key: bytes) -> AuditHead:
 class HeadCheck:
     head: AuditHead
     signed: bool  # a pinned anchor key signed it
-    present: bool  # the log still agrees with it (head_holds)
+    differences: list[HeadDifference]  # where the log no longer agrees with it (head_differences)
+
+    @property
+    def present(self) -> bool:
+        return not self.differences
+
+    @property
+    def heads(self) -> list[tuple[int, int, bytes]]:
+        return parse_heads(self.head.heads)
+
+
+def parse_heads(stored: str) -> list[tuple[int, int, bytes]]:
+    return [(lane, seq, bytes.fromhex(digest)) for lane, seq, digest in json.loads(stored)]
 
 
 def check_heads(session: Session, pinned) -> list[HeadCheck]:
     """Every signed head, checked against the anchor and against the log now."""
     found = []
     for row in session.scalars(select(AuditHead).order_by(AuditHead.signed_at)):
-        heads = [(lane, seq, bytes.fromhex(digest)) for lane, seq, digest in json.loads(row.heads)]
+        heads = parse_heads(row.heads)
         signed = anchor.verify_audit_head(pinned, heads, signed_time(row.signed_at), row.signature)
-        found.append(HeadCheck(row, signed, head_holds(session, heads, row.signed_at)))
+        found.append(HeadCheck(row, signed, head_differences(session, heads, row.signed_at)))
     return found

@@ -5,12 +5,17 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, replace
 
+import pytest
+
 from portal.domain.audit_chain import (
+    CHANGED,
     GENESIS,
     KEYED,
     LEGACY,
+    MISSING,
     AuditFields,
     Break,
+    broken_links,
     first_broken_link,
     keyed_hash,
     legacy_hash,
@@ -87,7 +92,7 @@ def test_edited_event_breaks_the_chain_at_that_event():
 def test_removed_event_is_detected():
     events = lane(0, 5)
     del events[1]
-    assert first_broken_link(events, KEY) == Break(0, 3)
+    assert first_broken_link(events, KEY) == Break(0, 2)  # the missing one is named
 
 
 def test_reordered_events_are_detected():
@@ -119,3 +124,83 @@ def test_turning_all_of_lane_zero_unkeyed_is_detected():
 def test_a_lane_is_verified_with_its_own_number():
     moved = [replace(event, lane=5) for event in lane(4, 3)]
     assert first_broken_link(lane(0, 1) + moved, KEY) == Break(5, 1)
+
+
+# Every way a database writer can touch a row, at every place in a lane:
+# each is a break that names the row (its lane and seq as it stands now, or
+# the seq that went missing).
+POSITIONS = {"first": 1, "middle": 3, "last": 5}
+CHANGES = {
+    "lane": lambda e: replace(e, lane=9),
+    "seq": lambda e: replace(e, seq=99),
+    "format": lambda e: replace(e, format=LEGACY),
+    "at": lambda e: replace(e, at=e.at + dt.timedelta(microseconds=1)),
+    "actor_user_id": lambda e: replace(e, actor_user_id=None),
+    "action": lambda e: replace(e, action="case.export"),
+    "target_type": lambda e: replace(e, target_type="user"),
+    "target_id": lambda e: replace(e, target_id="r-other"),
+    "detail": lambda e: replace(e, detail='{"forged":true}'),
+    "prev_hash": lambda e: replace(e, prev_hash=secrets.token_bytes(32)),
+    "hash": lambda e: replace(e, hash=secrets.token_bytes(32)),
+}
+
+
+def in_order(events):
+    return sorted(events, key=lambda e: (e.lane, e.seq))
+
+
+def named(events):
+    """(lane, seq) of every break, with every seq of a missing range."""
+    found = set()
+    for broken in all_breaks(events):
+        last = broken.last_missing if broken.last_missing is not None else broken.seq
+        found |= {(broken.lane, seq) for seq in range(broken.seq, last + 1)} if broken.seq is not None else set()
+    return found
+
+
+def all_breaks(events):
+    return broken_links(in_order(events), KEY)
+
+
+@pytest.mark.parametrize("position", POSITIONS)
+@pytest.mark.parametrize("field", CHANGES)
+def test_changing_any_field_of_any_row_names_it(field, position):
+    events = lane(0, 2) + lane(3, 5) + lane(5, 5)
+    index = next(i for i, e in enumerate(events) if (e.lane, e.seq) == (3, POSITIONS[position]))
+    changed = CHANGES[field](events[index])
+    events[index] = changed
+    assert first_broken_link(in_order(events), KEY) is not None
+    assert (changed.lane, changed.seq) in named(events)
+
+
+@pytest.mark.parametrize("position", ["first", "middle"])
+def test_removing_a_row_names_the_missing_seq(position):
+    events = [e for e in lane(0, 2) + lane(3, 5) if (e.lane, e.seq) != (3, POSITIONS[position])]
+    found = all_breaks(events)
+    assert [(b.lane, b.seq, b.problem) for b in found] == [(3, POSITIONS[position], MISSING)]
+
+
+def test_removing_the_last_row_of_a_lane_leaves_its_chain_intact():
+    """What the chain alone cannot tell: a signed head covering the event
+    does (tests/integration/test_audit_log.py)."""
+    assert first_broken_link(lane(0, 2) + lane(3, 4), KEY) is None
+
+
+@pytest.mark.parametrize("first, second", [((3, 2), (3, 3)), ((3, 1), (3, 5)), ((3, 4), (5, 4)), ((0, 1), (3, 1))])
+def test_swapping_two_rows_names_both(first, second):
+    """Swapping their seq within a lane, or their lane (same seq: the key
+    (lane, seq) allows nothing else)."""
+    events = lane(0, 2) + lane(3, 5) + lane(5, 5)
+    a = next(e for e in events if (e.lane, e.seq) == first)
+    b = next(e for e in events if (e.lane, e.seq) == second)
+    swapped = [replace(b, lane=a.lane, seq=a.seq) if e is b else replace(a, lane=b.lane, seq=b.seq) if e is a else e
+               for e in events]
+    assert {first, second} <= named(swapped)
+
+
+def test_one_change_is_one_break():
+    """After a break the check goes on from the stored hash: the events
+    after an edited one are not reported too."""
+    events = lane(0, 1) + lane(3, 6)
+    events[2] = replace(events[2], detail='{"forged":true}')
+    assert [(b.lane, b.seq, b.problem) for b in all_breaks(events)] == [(3, 2, CHANGED)]

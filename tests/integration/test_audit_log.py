@@ -2,11 +2,12 @@
 keyed with a key outside the database, so an edit, a removal or a reordering
 is found by `portal audit verify` even after the unkeyed hashes are
 recomputed; the anchor's signed heads catch even whoever holds the pepper."""
+import datetime as dt
 import json
 import os
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from portal import audit
 from portal.domain.audit_chain import KEYED, LANES, AuditFields, audit_key, keyed_hash, legacy_hash
@@ -251,3 +252,116 @@ def test_a_time_stored_in_another_iso_form_does_not_slip_behind_a_head(app, db_s
         db_session.commit()
     result = verify(app, "--heads", str(kept))
     assert result.exit_code == 1 and "added behind it" in result.output
+
+
+# Every change a database writer can make to a row, through the command:
+# it exits 1 and names the row by lane and seq.
+FIELDS = ["lane", "seq", "format", "at", "actor_user_id", "action", "target_type", "target_id", "detail",
+          "prev_hash", "hash"]
+POSITIONS = {"first": 1, "middle": 3, "last": 5}
+
+
+def laned_log(db_session, settings, monkeypatch):
+    """lane 0: the admin's creation; lanes 3 and 5: five events each, by that admin."""
+    from portal.staff.accounts import create_user
+    from support import HANDLER_PASSWORD
+
+    admin = create_user(db_session, settings, username="ada", display_name="Ada", password=HANDLER_PASSWORD,
+                        roles={"admin"}).user
+    for lane in (3, 5):
+        monkeypatch.setattr(audit.secrets, "randbelow", lambda _n, lane=lane: lane)
+        for number in range(5):
+            audit.record(db_session, "case.view", actor_user_id=admin.id, target_type="report",
+                         target_id=f"r{lane}{number}", n=number)
+    monkeypatch.undo()
+    db_session.commit()
+    assert [(e.lane, e.seq) for e in db_session.scalars(select(AuditEvent).order_by(AuditEvent.lane,
+                                                                                    AuditEvent.seq))] == \
+        [(0, 1)] + [(lane, seq) for lane in (3, 5) for seq in range(1, 6)]
+
+
+def at(lane, seq):
+    return (AuditEvent.lane == lane) & (AuditEvent.seq == seq)
+
+
+def changed_value(event, field):
+    return {"lane": 9, "seq": 99, "format": 0, "at": event.at + dt.timedelta(microseconds=1),
+            "actor_user_id": None, "action": "case.export", "target_type": "user", "target_id": "r-other",
+            "detail": '{"n":99}', "prev_hash": os.urandom(32), "hash": os.urandom(32)}[field]
+
+
+@pytest.mark.parametrize("position", POSITIONS)
+@pytest.mark.parametrize("field", FIELDS)
+def test_changing_any_field_of_any_row_is_named(app, db_session, settings, monkeypatch, field, position):
+    laned_log(db_session, settings, monkeypatch)
+    seq = POSITIONS[position]
+    event = db_session.get(AuditEvent, (3, seq))
+    value = changed_value(event, field)
+    db_session.execute(update(AuditEvent).where(at(3, seq)).values({field: value}))
+    db_session.commit()
+    where = {"lane": (9, seq), "seq": (3, 99)}.get(field, (3, seq))  # where the row is now
+    result = verify(app)
+    assert result.exit_code == 1
+    assert f"lane {where[0]}, event {where[1]}:" in result.output
+
+
+@pytest.mark.parametrize("position", ["first", "middle"])
+def test_removing_a_row_names_it(app, db_session, settings, monkeypatch, position):
+    laned_log(db_session, settings, monkeypatch)
+    db_session.execute(delete(AuditEvent).where(at(3, POSITIONS[position])))
+    db_session.commit()
+    result = verify(app)
+    assert result.exit_code == 1
+    assert f"lane 3, event {POSITIONS[position]}: missing" in result.output
+
+
+@pytest.mark.parametrize("heads", ["in the database", "kept outside it"])
+def test_removing_the_last_row_of_a_lane_is_named_by_a_signed_head(app, db_session, settings, monkeypatch,
+                                                                   tmp_path, heads):
+    """The chain before it is intact, so only a head that covers the event tells."""
+    laned_log(db_session, settings, monkeypatch)
+    key_file, kept = tmp_path / "anchor.key", tmp_path / "heads.jsonl"
+    key_file.write_text(TEST_ANCHOR_PRIVATE.hex())
+    assert app.test_cli_runner().invoke(args=["portal", "audit", "sign", "--anchor-key-file", str(key_file),
+                                               "--record", str(kept)]).exit_code == 0
+    db_session.execute(delete(AuditEvent).where(at(5, 5)))
+    if heads == "kept outside it":
+        db_session.execute(text("DELETE FROM audit_heads"))
+    db_session.commit()
+    result = verify(app, "--heads", str(kept))
+    assert result.exit_code == 1
+    assert "lane 5, event 5 was removed" in result.output
+
+
+def test_verify_counts_the_events_no_signed_head_covers(app, db_session, settings, monkeypatch, tmp_path):
+    """Removing the newest events of a lane leaves an intact chain (docs/crypto.md,
+    12): verify says how many events only a future head will protect."""
+    laned_log(db_session, settings, monkeypatch)
+    db_session.execute(delete(AuditEvent).where(at(5, 5)))
+    db_session.commit()
+    unsigned = verify(app)
+    assert unsigned.exit_code == 0 and "10 event(s) are newer than the newest signed head" in unsigned.output
+    key_file = tmp_path / "anchor.key"
+    key_file.write_text(TEST_ANCHOR_PRIVATE.hex())
+    assert app.test_cli_runner().invoke(args=["portal", "audit", "sign", "--anchor-key-file",
+                                               str(key_file)]).exit_code == 0
+    audit.record(db_session, "case.view")
+    db_session.commit()
+    signed = verify(app)
+    assert signed.exit_code == 0 and "1 event(s) are newer than the newest signed head" in signed.output
+
+
+@pytest.mark.parametrize("first, second", [((3, 2), (3, 3)), ((3, 1), (3, 5)), ((3, 4), (5, 4)),
+                                           ((3, 1), (5, 1))])
+def test_swapping_two_rows_names_both(app, db_session, settings, monkeypatch, first, second):
+    """Their seq within a lane, or their lane (at the same seq: (lane, seq) is the key)."""
+    laned_log(db_session, settings, monkeypatch)
+    parking = {"lane": 99, "seq": -1}
+    db_session.execute(update(AuditEvent).where(at(*first)).values(parking))
+    db_session.execute(update(AuditEvent).where(at(*second)).values(lane=first[0], seq=first[1]))
+    db_session.execute(update(AuditEvent).where(at(99, -1)).values(lane=second[0], seq=second[1]))
+    db_session.commit()
+    result = verify(app)
+    assert result.exit_code == 1
+    for lane, seq in (first, second):
+        assert f"lane {lane}, event {seq}:" in result.output
