@@ -281,3 +281,18 @@ def test_a_reporter_signed_in_across_the_purge_is_sent_back(app, db_session, set
     run_purge(app)
     page = client.get("/follow-up/case")
     assert page.status_code == 302 and page.headers["Location"].endswith("/follow-up")
+
+
+def test_pages_that_listed_the_case_still_open_after_the_purge(app, db_session, settings, client):
+    from support import enrol_totp, staff_login
+
+    seeded = seed_channels(db_session, settings)
+    closed_case(db_session, settings, seeded, approve_story=True)
+    closed_case(db_session, settings, seeded)  # its draft story goes
+    anna = seeded["handlers"]["anna"]
+    secret = enrol_totp(db_session, settings, anna)
+    run_purge(app)
+    assert staff_login(client, db_session, anna, secret).status_code == 302
+    for url in ("/handler/", "/handler/?status=closed", "/handler/stories", "/insights", "/insights/trends",
+                "/insights/data.json"):
+        assert client.get(url).status_code == 200, url
