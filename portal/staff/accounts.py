@@ -1,6 +1,7 @@
 """Staff accounts: creation with key material, and the one place users are made."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -14,6 +15,17 @@ from ..domain.passwords import check_password
 from ..domain.taxonomy import ROLE_ADMIN, ROLE_HANDLER, ROLE_VIEWER
 from ..models import User, new_id
 from ..models.user import CREATOR_KEY_VERSION
+
+
+INITIAL_PASSWORD_WORDS = 4
+
+
+def initial_password() -> str:
+    """A one-time password for a new account, given to the person out of
+    band: 4 groups of 5 random letters and digits (about 100 bits), replaced
+    at the first sign-in."""
+    alphabet = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read aloud or copied by hand
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(INITIAL_PASSWORD_WORDS))
 
 
 class UsernameTaken(ValueError):

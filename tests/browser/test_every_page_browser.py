@@ -135,7 +135,7 @@ def test_the_staff_pages_of_each_role_look_finished_and_pass_axe(browser, live_s
     paths = {
         "anna": ["/handler/", f"/handler/case/{world['obstacle'].report_id}", "/handler/stories",
                  "/handler/account", "/insights/trends"],
-        "admin": ["/admin/", "/admin/people", f"/admin/people/{world['people']['anna'].id}/deactivate",
+        "admin": ["/admin/", "/admin/people", "/admin/people/new", f"/admin/people/{world['people']['anna'].id}/deactivate",
                   "/handler/stories", "/handler/account", "/insights/trends"],
         "ledning": ["/insights/trends", "/handler/account"],
     }[who]

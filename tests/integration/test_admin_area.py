@@ -108,3 +108,40 @@ def test_the_dashboard_counts_what_needs_attention(world, db_session, settings):
     page = world["clients"]["admin"].get("/admin/", headers=EN).get_data(as_text=True)
     assert "none: reports to it reach nobody" in page and "Newcomer" in page
     assert "Three systems" not in page
+
+
+def test_an_admin_creates_a_person_with_a_one_time_password(world, db_session, settings, app):
+    from sqlalchemy import select
+
+    from portal.models import AuditEvent
+
+    admin_client = world["clients"]["admin"]
+    bad = admin_client.post_form("/admin/people/new", {"username": "a b", "display_name": "Greta Nordin",
+                                                       "email": "not-an-address", "language": "sv"},
+                                 headers=EN)
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert "Username: Use letters a–z" in html and "Choose at least one role." in html
+    assert "Enter an e-mail address" in html and 'value="Greta Nordin"' in html  # what was typed stays
+    taken = admin_client.post_form("/admin/people/new", {"username": "anna", "display_name": "Another",
+                                                         "language": "sv", "roles": ["viewer"]}, headers=EN)
+    assert taken.status_code == 400 and "That username is taken" in taken.get_data(as_text=True)
+    assert admin_client.post("/admin/people/new", data={"username": "greta", "display_name": "G",
+                                                        "roles": ["handler"]}).status_code == 400  # no token
+    made = admin_client.post_form("/admin/people/new", {"username": "Greta.Nordin", "display_name": "Greta Nordin",
+                                                        "email": "greta@example.org", "language": "en",
+                                                        "roles": ["handler", "viewer"]}, headers=EN)
+    page = made.get_data(as_text=True)
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    password = page.split('<code class="secret">')[1].split("</code>")[0]
+    db_session.expire_all()
+    greta = db_session.scalar(select(User).where(User.username == "greta.nordin"))
+    assert greta.roles == ("handler", "viewer") and not greta.holds_own_keys and greta.language == "en"
+    assert password not in admin_client.get("/admin/people").get_data(as_text=True)
+    event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "user.create",
+                                                       AuditEvent.target_id == greta.id))
+    assert event.actor_user_id == world["admin"].id and password not in event.detail
+    # The password signs in once, to the first-sign-in page that replaces it.
+    fresh = FormClient(app.test_client())
+    first = fresh.post_form("/handler/login", {"username": "greta.nordin", "password": password})
+    assert first.status_code == 302 and "/handler/login" not in first.headers["Location"]

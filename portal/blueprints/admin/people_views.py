@@ -3,14 +3,17 @@ seen what it costs (cases only that person could open)."""
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...models import Membership, User
 from ...staff import administration
-from ...web import db
+from ...staff.accounts import UsernameTaken, create_user, initial_password
+from ...web import current_settings, db
 from ...web.forms import PlainForm
 from ...web.staff_access import ADMIN, level
 from . import bp
+from .forms import PersonForm
 
 
 def _person(user_id: str) -> User:
@@ -52,3 +55,25 @@ def deactivate(user_id):
     except administration.LastAdmin:
         return render_template("admin/deactivate.html", person=user, sole=sole, last_admin=True), 409
     return redirect(url_for("admin.people", deactivated=user.id))
+
+
+@bp.route("/people/new", methods=["GET", "POST"], endpoint="new_person")
+@level(ADMIN)
+def new_person():
+    form = PersonForm()
+    if form.validate_on_submit():
+        password = initial_password()
+        try:
+            created = create_user(db.session(), current_settings(), username=form.username.data,
+                                  display_name=form.display_name.data, password=password,
+                                  roles=set(form.roles.data), email=form.email.data or None,
+                                  language=form.language.data, actor_user_id=g.staff.user.id)
+        except UsernameTaken:
+            form.username.errors.append(_("That username is taken. Choose another."))
+        else:
+            # Shown on this response only (no-store, like every page): the
+            # person replaces it at the first sign-in, which also makes the
+            # key pair of their own that cases are shared with.
+            return render_template("admin/person_created.html", person=created.user, password=password)
+    status = 400 if form.errors else 200
+    return render_template("admin/person_new.html", form=form), status
