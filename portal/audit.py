@@ -34,6 +34,21 @@ def _tail(session: Session, lane: int, *, lock: bool = False) -> AuditEvent | No
     return session.scalars(query.with_for_update() if lock else query).first()
 
 
+def _lock_tail(session: Session, lane: int) -> AuditEvent | None:
+    """The lane's newest event, locked until commit (PostgreSQL; SQLite holds
+    its write lock already). A transaction that had to wait for the lock
+    gets the row it asked for, which is no longer the newest: the holder
+    appended after it. Each statement sees what is committed, so read the
+    tail again and lock that, until the locked row is the newest (then
+    nobody else can append to the lane before this transaction ends).
+    Without this, every waiter took a seq already taken and retried."""
+    while True:
+        locked = _tail(session, lane, lock=True)
+        newest = _tail(session, lane)
+        if (newest.seq if newest else None) == (locked.seq if locked else None):
+            return locked
+
+
 def _join_transaction(session: Session) -> None:
     """On SQLite, begin the session's transaction before the savepoint below.
     The sqlite3 module begins one only before an INSERT, UPDATE or DELETE; a
@@ -64,7 +79,7 @@ def record(session: Session, action: str, *, actor_user_id: str | None = None,
     _join_transaction(session)
     for _attempt in range(MAX_ATTEMPTS):
         lane = _lane(session)
-        last = _tail(session, lane, lock=True)
+        last = _lock_tail(session, lane)
         fields = AuditFields(
             lane=lane,
             seq=(last.seq + 1) if last else 1,

@@ -183,6 +183,60 @@ if os.environ.get("TEST_DATABASE_URL"):
         _two_requests_in_different_lanes_do_not_wait_for_each_other(app, database, monkeypatch)
 
 
+def _an_append_that_waited_for_the_tail_takes_the_next_seq_at_once(app, monkeypatch):
+    """Review finding: the waiter's FOR UPDATE returned the row it had asked
+    for, no longer the newest once the holder committed, so it took a seq
+    already taken and retried (and after five such rounds the request
+    failed). One attempt is enough now."""
+    import threading
+    import time
+
+    maker = app.extensions["tillit.db"].sessionmaker
+    seed = maker()
+    audit.record(seed, "seed")  # lane 0
+    monkeypatch.setattr(audit, "_lane", lambda _session: 3)
+    monkeypatch.setattr(audit, "MAX_ATTEMPTS", 1)
+    audit.record(seed, "seed")
+    seed.commit()
+    seed.close()
+    first, second, watcher = maker(), maker(), maker()
+    waiter = second.execute(text("SELECT pg_backend_pid()")).scalar()  # its connection until it commits
+    audit.record(first, "case.view")  # holds lane 3's tail, not committed
+    failures = []
+
+    def append():
+        try:
+            audit.record(second, "case.export")
+            second.commit()
+        except Exception as error:
+            failures.append(error)
+
+    thread = threading.Thread(target=append)
+    thread.start()
+    waiting = text("SELECT count(*) FROM pg_locks WHERE pid = :pid AND NOT granted")
+    while not watcher.execute(waiting, {"pid": waiter}).scalar() and thread.is_alive():
+        watcher.rollback()
+        time.sleep(0.01)
+    first.commit()
+    thread.join()
+    for session in (first, second, watcher):
+        session.close()
+    assert failures == []
+    check = maker()
+    try:
+        assert [e.seq for e in check.scalars(select(AuditEvent).where(AuditEvent.lane == 3)
+                                             .order_by(AuditEvent.seq))] == [1, 2, 3]
+        assert audit.verify(check) is None
+    finally:
+        check.close()
+
+
+if os.environ.get("TEST_DATABASE_URL"):
+    @pytest.mark.parametrize("empty_database", ["postgresql"], indirect=True)
+    def test_an_append_that_waited_for_the_tail_takes_the_next_seq_at_once(app, database, monkeypatch):
+        _an_append_that_waited_for_the_tail_takes_the_next_seq_at_once(app, monkeypatch)
+
+
 def test_a_log_rewritten_as_if_written_before_it_was_keyed_does_not_verify(app, db_session):
     """The review's attack, without the pepper: every event moved to lane 0 as
     an unkeyed one, re-linked with SHA-256, the signed heads deleted."""
