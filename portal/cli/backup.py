@@ -94,6 +94,8 @@ def backup_command(file: Path, force: bool) -> None:
         sys.exit(1)
     if not source.is_file():
         raise click.ClickException(f"the database {source} does not exist.")
+    if not file.parent.is_dir():
+        raise click.ClickException(f"the directory {file.parent} does not exist; nothing written.")
     claimed = _claim(file, force)
     # Written beside FILE and moved over it once complete, so a failed
     # backup never leaves half a file under its name (nor replaces a good one).

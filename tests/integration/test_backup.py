@@ -94,6 +94,13 @@ def test_the_copy_is_0600_and_replaces_a_file_only_with_force(app, db_session, d
 
 
 @ON_SQLITE
+def test_a_missing_directory_is_said_so(app, database, tmp_path):
+    result = backup(app, tmp_path / "missing" / "copy.sqlite3")
+    assert result.exit_code != 0 and "does not exist" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@ON_SQLITE
 def test_a_failed_backup_leaves_no_file(app, database, tmp_path, monkeypatch):
     from portal.cli import backup as backup_module
 
