@@ -55,7 +55,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +62,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # support.py: test settings, TOTP enrolment, sign-in
 
 import machine_facts  # noqa: E402  (bench/, beside this script)
-from sqlalchemy import create_engine, event, insert, text  # noqa: E402
+from scratch_schema import Unreachable, scratch_schema  # noqa: E402
+from sqlalchemy import event, insert, text  # noqa: E402
 
 TARGET_MS = 150
 WARM_UP = 8  # > 5: psycopg prepares a statement at its 5th execution
@@ -123,9 +123,11 @@ def seed(engine, settings, cases: int, rng: random.Random, today: dt.date):
     from portal.staff.accounts import create_user
     from portal.domain.taxonomy import CATEGORIES, CHAIN_LEVELS, MISCONDUCT, OBSTACLE, PRINCIPLES, TIME_LOST_RANGES
     from portal.models import Channel, Exclusion, Membership, Message, Report, ReportKey, RoutingRule
+    from portal.domain.audit_chain import audit_key
     from support import HANDLER_PASSWORD, enrol_totp
 
-    with Session(engine, expire_on_commit=False) as session:
+    # Creating the accounts appends to the audit log, which needs its key.
+    with Session(engine, expire_on_commit=False, info={"audit_key": audit_key(settings.pepper)}) as session:
         improvement = Channel(name="Improvement", track=OBSTACLE)
         whistle = Channel(name="Whistleblowing", track=MISCONDUCT)
         session.add_all([improvement, whistle])
@@ -352,36 +354,15 @@ def measure(url: str, cases: int, runs: int, show_plans: bool, tmp: Path) -> dic
     return results
 
 
-def pg_schema_url(url: str, schema: str) -> str:
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{schema}"
-
-
 def run_postgresql(cases: int, runs: int, show_plans: bool, tmp: Path, *, run=None, name: str = "inbox") -> None:
     """`run(url)` (default: this benchmark's measure) in a fresh PostgreSQL schema, dropped afterwards."""
-    from sqlalchemy.exc import OperationalError
-
     run = run or (lambda url: measure(url, cases, runs, show_plans, tmp))
     url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_PG_URL
-    admin = create_engine(url, connect_args={"connect_timeout": 3})
     try:
-        with admin.connect() as connection:
-            version = connection.execute(text("SHOW server_version")).scalar()
-    except OperationalError as error:
-        print(f"\nPostgreSQL at {admin.url.render_as_string(hide_password=True)}: not reachable, skipped "
-              f"({str(error.orig).splitlines()[0]})")
-        admin.dispose()
-        return
-    schema = f"bench_{name}_{uuid.uuid4().hex[:12]}"
-    print(f"\nPostgreSQL {version} ({admin.url.render_as_string(hide_password=True)}, schema {schema})")
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        run(pg_schema_url(url, schema))
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+        with scratch_schema(url, name) as schema_url:
+            run(schema_url)
+    except Unreachable as error:
+        print(f"\n{error}, skipped")
 
 
 def main() -> None:
