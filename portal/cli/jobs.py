@@ -33,14 +33,14 @@ def notify_command() -> None:
 @click.option("--dry-run", is_flag=True, help="Only say what would be deleted; change nothing.")
 def purge_command(dry_run: bool) -> None:
     """Delete cases past their channel's retention (crypto-shredding), expired sessions and old form tokens (cron)."""
-    session, today = db.session(), models_today()
-    due = retention.expired(session, today)
+    today = models_today()
     if dry_run:
+        due = retention.expired(db.session(), today)
         click.echo(f"Would delete {len(due)} case(s) past their retention time; nothing changed (dry run).")
         for case in due:
             click.echo(f"  closed {case.closed_on}, to be deleted from {case.expired_on}")
         return
-    due, purged = purge_cases(today, show_progress=True, found=due)
+    due, purged = purge_cases(today, show_progress=True)
     with db.unit_of_work() as work:
         removed = sealed_session.purge_expired(work)
         tokens = form_tokens.purge(work)
@@ -51,9 +51,9 @@ def purge_command(dry_run: bool) -> None:
                + (" SQLite's write-ahead log checkpointed and emptied." if compacted else ""))
 
 
-def purge_cases(today, *, show_progress: bool, found=None) -> tuple[int, int]:
+def purge_cases(today, *, show_progress: bool) -> tuple[int, int]:
     """(cases due, cases this run shredded): each case in a transaction of its own."""
-    due = found if found is not None else retention.expired(db.session(), today)
+    due = retention.expired(db.session(), today)
     db.session().rollback()  # the read's snapshot ends: each case is claimed afresh
     purged = 0
     # A bar on a terminal only: a cron log gets the summary line.

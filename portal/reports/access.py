@@ -20,8 +20,8 @@ from crypto.envelope import DEK_BYTES
 from ..models import Exclusion, Membership, Report, User
 from .keys import AccessDenied, unwrap_for_handler, unwrap_for_reporter
 
-__all__ = ["AccessDenied", "NoKey", "NotVisible", "OpenCase", "Purged", "open_for_handler", "open_with_receipt", "reopen",
-           "visible_condition", "visible_report"]
+__all__ = ["AccessDenied", "NoKey", "NotVisible", "OpenCase", "Purged", "open_for_handler", "open_with_receipt",
+           "reopen", "visible_condition", "visible_report"]
 
 
 class NotVisible(Exception):

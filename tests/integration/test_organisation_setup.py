@@ -113,3 +113,21 @@ def test_the_published_statistics_use_the_raised_threshold(db_session, settings,
     document = client.get("/insights/data.json").get_json()
     assert (document["k"], document["k_misconduct"]) == (settings.k_anonymity + 2,
                                                           settings.k_anonymity_misconduct + 1)
+
+
+def test_removing_a_member_stops_new_reports_but_keeps_the_keys_held(db_session, settings, admin):
+    from portal.models import Membership, ReportKey
+    from portal.organisation.channels import channel_handlers
+
+    world = seed_channels(db_session, settings)
+    anna = world["handlers"]["anna"]
+    held = new_report(db_session, settings)
+    setup.remove_member(db_session, admin, world["improvement"], anna)
+    db_session.commit()
+    assert db_session.get(Membership, (world["improvement"].id, anna.id)) is None
+    assert anna not in channel_handlers(db_session, world["improvement"].id)
+    assert db_session.get(ReportKey, (held.report_id, anna.id)) is not None
+    later = new_report(db_session, settings)
+    assert db_session.get(ReportKey, (later.report_id, anna.id)) is None
+    assert db_session.scalar(select(AuditEvent.action).where(AuditEvent.action == "channel.member_removed",
+                                                             AuditEvent.actor_user_id == admin.id))

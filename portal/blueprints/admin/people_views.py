@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...models import Membership, User
 from ...staff import administration
@@ -27,10 +27,8 @@ def _person(user_id: str) -> User:
 @level(ADMIN)
 def people():
     users = list(db.session().scalars(select(User).order_by(User.active.desc(), User.display_name, User.id)))
-    channels = {}
-    for channel_id, user_id in db.session().execute(select(Membership.channel_id, Membership.user_id)):
-        channels.setdefault(user_id, []).append(channel_id)
-    return render_template("admin/people.html", users=users, memberships=channels)
+    channels = dict(db.session().execute(select(Membership.user_id, func.count()).group_by(Membership.user_id)).all())
+    return render_template("admin/people.html", users=users, channel_counts=channels)
 
 
 @bp.get("/people/<user_id>/deactivate", endpoint="confirm_deactivate")
@@ -49,11 +47,11 @@ def deactivate(user_id):
         abort(400)
     if not user.active:
         return redirect(url_for("admin.people"))
-    sole = administration.sole_holder_cases(db.session(), user)
     try:
         administration.deactivate(db.session(), g.staff.user, user)
-    except administration.LastAdmin:
-        return render_template("admin/deactivate.html", person=user, sole=sole, last_admin=True), 409
+    except administration.LastAdmin:  # raised before anything changed
+        return render_template("admin/deactivate.html", person=user, last_admin=True,
+                               sole=administration.sole_holder_cases(db.session(), user)), 409
     return redirect(url_for("admin.people", deactivated=user.id))
 
 
