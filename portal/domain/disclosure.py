@@ -14,11 +14,9 @@ The status snapshot shares more: each of its cells is bounded above by cells
 of other tables (removed this quarter <= the outcome table's removed cell,
 new <= missed acknowledgements plus this quarter's receipts, ...). A shown
 status cell above its shown bound would say that the hidden cells it rests
-on hold at least the difference, and hidden status cells with small bounds
-could force one another up. `protect_bounded` therefore hides every status
-cell that rests on a hidden cell, and hides more until each hidden status
-cell can still be 0 (the others can hold all the hidden cases) and can
-still reach k, or as far as the other tables already allow.
+on hold at least the difference. `protect_bounded` therefore shows the
+snapshot whole or hides all of it but its total and known zeros: which
+cells to hide would itself be read as a clue.
 
 Rules for one partition, with k the threshold (PORTAL_K_ANONYMITY, higher
 for misconduct):
@@ -176,8 +174,16 @@ def bound_of(links: Iterable[tuple[str, Protected | None, str]], k: int, constan
 
 def protect_bounded(counts: Mapping[str, int], k: int, bounds: Mapping[str, Bound]) -> Protected:
     """Like `protect`, for a partition whose cells other tables bound from
-    above (cells not in `bounds` are unbounded). A cell whose bound is a shown
-    zero is a known zero and always shown."""
+    above (the status snapshot; cells not in `bounds` are unbounded).
+
+    All or nothing: shown whole when no cell holds 1..k-1 and none rests on
+    a hidden cell of another table, else every cell hidden but the total
+    (which is public anyway: the sum of the shown quarters it covers) and
+    the known zeros (bound by a shown 0). The pattern then tells a reader
+    one fact, that some cell is small or rests on a hidden one, and nothing
+    about which: a reader-aware choice of cells to hide pinned hidden ones
+    (review finding: new 7, in progress 8, stale 4, removed 9 and 7, closed
+    otherwise 7 at k=5 hid two cells, and the rule made them 4 and 7)."""
     if k < 2:
         raise ValueError("k must be at least 2")
     total = sum(counts.values())
@@ -185,54 +191,15 @@ def protect_bounded(counts: Mapping[str, int], k: int, bounds: Mapping[str, Boun
         return Protected(dict(counts), 0)  # nobody in the group: nothing to hide
     if total < k:
         return Protected({key: HIDDEN for key in counts}, HIDDEN)
-    known_zero = {key for key, bound in bounds.items()
-                  if key in counts and counts[key] == 0 and bound.largest == 0}
-    hidden = {key for key, count in counts.items() if 0 < count < k}
-    hidden |= {key for key, bound in bounds.items() if key in counts and bound.hidden}
-    while True:
-        if hidden:
-            hidden |= {key for key, count in counts.items() if count == 0 and key not in known_zero}
-            for key in sorted((key for key in counts if key not in hidden and key not in known_zero),
-                              key=lambda key: (counts[key], key)):
-                if sum(counts[name] for name in hidden) >= k:
-                    break
-                hidden.add(key)
-        if _bounds_keep_open(counts, k, hidden, bounds):
-            break
-        rest = sorted((key for key in counts if key not in hidden and key not in known_zero),
-                      key=lambda key: (counts[key], key))
-        if not rest:
-            break  # everything that can be hidden is
-        hidden.add(rest[0])
-    return Protected({key: HIDDEN if key in hidden else count for key, count in counts.items()}, total)
+    if not _needs_hiding(counts, k, bounds):
+        return Protected(dict(counts), total)
+    known_zero = {key for key, bound in bounds.items() if key in counts and bound.largest == 0}
+    return Protected({key: 0 if key in known_zero else HIDDEN for key in counts}, total)
 
 
-def _capacity(cells: set[str], bounds: Mapping[str, Bound]) -> float:
-    """How many cases `cells` can hold between them, by their bounds; each
-    partition's hidden cases are counted once however many cells rest on it."""
-    if any(cell not in bounds for cell in cells):
-        return float("inf")
-    masses: dict[str, int] = {}
-    for cell in cells:
-        masses.update(bounds[cell].hidden)
-    return sum(bounds[cell].shown for cell in cells) + sum(masses.values())
-
-
-def _bounds_keep_open(counts: Mapping[str, int], k: int, hidden: set[str], bounds: Mapping[str, Bound]) -> bool:
-    """Each hidden cell can be 0 (the others can hold all hidden cases) and
-    can reach k, or its own bound if that is lower (with the others holding
-    the rest, less what it takes from partitions they may share)."""
-    mass = sum(counts[key] for key in hidden)
-    for cell in hidden:
-        others = _capacity(hidden - {cell}, bounds)
-        if others < mass:
-            return False
-        bound = bounds.get(cell)
-        reach = min(k, bound.largest) if bound else k
-        taken = max(0, reach - bound.shown) if bound else 0
-        if others - taken < mass - reach:
-            return False
-    return True
+def _needs_hiding(counts: Mapping[str, int], k: int, bounds: Mapping[str, Bound]) -> bool:
+    return any(0 < count < k for count in counts.values()) or \
+        any(key in counts and bound.hidden for key, bound in bounds.items())
 
 
 def revise(frozen: Protected, counts: Mapping[str, int], k: int) -> Protected:

@@ -8,6 +8,7 @@ tables already allow), and must not narrow any hidden count of the others."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
@@ -178,3 +179,72 @@ def test_hidden_cells_that_cannot_hold_the_hidden_cases_get_an_unbounded_partner
     bounds = {"removed_recently": disclosure.bound_of([("outcome", outcome, "removed")], 5)}
     status = disclosure.protect_bounded({"new": 6, "in_progress": 30, "removed_recently": 4}, 5, bounds)
     assert status.hidden == {"new", "in_progress", "removed_recently"} and status.total == 40
+
+
+def test_the_reviewers_status_table_pins_nothing():
+    """Review finding: at k=5 the old rule hid stale (4) and closed otherwise
+    (7) only, and a reader who knew the rule solved them exactly."""
+    counts = {"new": 7, "in_progress": 8, "stale": 4, "removed_recently": 9, "removed_earlier": 7,
+              "closed_other": 7}
+    published = disclosure.protect_bounded(counts, 5, {})
+    assert published.hidden == set(STATES) and published.total == 42
+
+
+def _reader_ranges(k, bounds, most):
+    """Every status table within `bounds` (cell -> largest value) and totals
+    up to `most`, grouped by what protect_bounded publishes: the least and
+    greatest value of each cell within each group."""
+    import itertools
+    from collections import defaultdict
+
+    keys = ("new", "in_progress", "stale", "removed_recently")
+    published_bounds = {key: disclosure.Bound(largest) for key, largest in bounds.items()}
+    groups = defaultdict(list)
+    ranges = [range(min(bounds.get(key, most), most) + 1) for key in keys]
+    for values in itertools.product(*ranges):
+        if sum(values) > most:
+            continue
+        published = disclosure.protect_bounded(dict(zip(keys, values)), k, published_bounds)
+        groups[(tuple(published.cells.values()), published.total)].append(values)
+    return keys, groups
+
+
+@pytest.mark.parametrize(("k", "bounds"), [(3, {}), (3, {"removed_recently": 4}), (5, {"new": 6}),
+                                           (5, {"new": 2, "removed_recently": 0}), (2, {"stale": 1})])
+def test_no_hidden_status_is_pinned_by_knowing_the_rule(k, bounds):
+    """A reader who knows the rule and the bounds groups the tables that
+    publish the same thing. Each hidden cell must range as widely as the
+    bounds and the total allow: from 0 up to k (or its bound, or the total
+    less the one small case the rule implies)."""
+    most = 3 * k + 2
+    keys, groups = _reader_ranges(k, bounds, most)
+    for (published, total), members in groups.items():
+        if total is HIDDEN:
+            continue  # fewer than k in all: every cell is below k anyway
+        for i, value in enumerate(published):
+            if value is not HIDDEN:
+                continue
+            seen = [values[i] for values in members]
+            target = min(k, bounds.get(keys[i], k), total - 1)
+            assert min(seen) == 0 and max(seen) >= target, (published, total, keys[i], min(seen), max(seen))
+
+
+def test_the_reader_check_catches_the_old_status_rule(monkeypatch):
+    """The attack works: a rule that hides only the small cell and the next
+    smallest (as before the review) fails the check above."""
+    def old(counts, k, bounds):
+        total = sum(counts.values())
+        if total < k:
+            return disclosure.Protected(dict.fromkeys(counts, HIDDEN), HIDDEN if total else 0)
+        hidden = {key for key, n in counts.items() if 0 < n < k}
+        if hidden:
+            hidden |= {key for key, n in counts.items() if n == 0}
+            for key in sorted((key for key in counts if key not in hidden), key=lambda key: (counts[key], key)):
+                if sum(counts[name] for name in hidden) >= k:
+                    break
+                hidden.add(key)
+        return disclosure.Protected({key: HIDDEN if key in hidden else n for key, n in counts.items()}, total)
+
+    monkeypatch.setattr(disclosure, "protect_bounded", old)
+    with pytest.raises(AssertionError):
+        test_no_hidden_status_is_pinned_by_knowing_the_rule(3, {})
