@@ -38,9 +38,8 @@ computation of the same quarter replaces the frozen one only under the same
 pattern (`revise`): the two releases then differ only in shown cells and in
 the sum of the hidden ones, never in a hidden cell alone.
 
-Groups such as units are merged (`merge_small`) rather than suppressed: a
-named group is published only with k or more, so a hidden one would be
-known to be large.
+Units are cells like any other, every unit in every quarter, so that which
+units are named says nothing.
 """
 from __future__ import annotations
 
@@ -235,19 +234,3 @@ def median(values: list[int], k: int) -> float | None:
     ordered = sorted(values)
     middle = len(ordered) // 2
     return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
-def merge_small(counts_by_key: Mapping[str, int], k: int, other: str) -> dict[str, str]:
-    """Which group each key is published under: keys with 1 to k-1 cases
-    (e.g. small units) go to `other`, with the next smallest keys until
-    `other` holds at least k cases and more than one key. Returns key ->
-    group. So every published group holds 0 or at least k cases and needs
-    no suppression, whose pattern would say more (review finding: a hidden
-    named unit was known to hold k or more, which pinned its neighbour)."""
-    order = sorted(counts_by_key, key=lambda key: (counts_by_key[key], key))
-    small = [key for key in order if 0 < counts_by_key[key] < k]
-    if small:
-        rest = [key for key in order if counts_by_key[key] >= k]
-        while rest and (sum(counts_by_key[key] for key in small) < k or len(small) < 2):
-            small.append(rest.pop(0))
-    return {key: other if key in small else key for key in counts_by_key}

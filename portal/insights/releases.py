@@ -115,7 +115,7 @@ def _decode(row: StatsRelease) -> Release:
 def _count(db: Session, settings: Settings, period: str, table: str, shown_quarters) -> tables.Counted:
     if table in tables.YEAR_TABLES:
         return tables.count_year(db, int(period), table)
-    return tables.count_quarter(db, period, table, settings.k_anonymity, frozenset(shown_quarters))
+    return tables.count_quarter(db, period, table, frozenset(shown_quarters))
 
 
 def _shown_quarters(found: dict) -> set[str]:
@@ -149,7 +149,7 @@ def ensure(db: Session, settings: Settings, today: dt.date | None = None) -> dic
         if table in tables.YEAR_TABLES:
             counted = {y: tables.count_year(db, int(y), table) for y in periods_missing}
         else:
-            counted = tables.count_quarters(db, periods_missing, table, settings.k_anonymity,
+            counted = tables.count_quarters(db, periods_missing, table,
                                             frozenset(_shown_quarters(found)))
         for period in periods_missing:
             found[(period, table)] = _freeze(db, settings, period, table, counted[period], tracks, found)

@@ -166,29 +166,6 @@ def test_k_below_two_is_refused(k):
         disclosure.protect({"a": 3}, k)
 
 
-def test_small_units_merge_and_other_never_names_one_unit():
-    groups = disclosure.merge_small({"north": 30, "south": 2, "east": 12}, 5, "other")
-    assert groups == {"north": "north", "south": "other", "east": "other"}
-    assert disclosure.merge_small({"north": 30, "east": 12}, 5, "other") == {"north": "north", "east": "east"}
-    # Two small ones that hold fewer than k together take the next one along.
-    groups = disclosure.merge_small({"a": 1, "b": 2, "c": 6, "d": 9, "none": 0}, 5, "other")
-    assert groups == {"a": "other", "b": "other", "c": "other", "d": "d", "none": "none"}
-
-
-def test_merged_groups_hold_none_or_k_so_nothing_needs_hiding():
-    import itertools
-
-    for values in itertools.product(range(8), repeat=4):
-        counts = dict(zip("abcd", values))
-        groups = disclosure.merge_small(counts, 5, "other")
-        sums = {}
-        for key, group in groups.items():
-            sums[group] = sums.get(group, 0) + counts[key]
-        if sum(values) >= 5:
-            assert all(n == 0 or n >= 5 for n in sums.values()), (counts, sums)
-            assert list(groups.values()).count("other") != 1
-
-
 def test_shares_and_medians_need_k_cases():
     assert disclosure.share(3, 4, 5) is None and disclosure.share(None, 10, 5) is None
     assert disclosure.share(6, 10, 5) == 0.6

@@ -104,8 +104,8 @@ def test_purge_shreds_an_expired_case_and_keeps_its_statistics(app, db_session, 
     old_id, receipt, marks = closed_case(db_session, settings, seeded, approve_story=True)
     kept_id, kept_receipt, _ = closed_case(db_session, settings, seeded, closed_on=dt.date.today())
     quarter = f"{LONG_AGO.year}-Q1"
-    received_quarter = tables.count_quarter(db_session, "2026-Q4", "category", 1, frozenset())
-    before = {table: tables.count_quarter(db_session, quarter, table, 1, frozenset()).partitions
+    received_quarter = tables.count_quarter(db_session, "2026-Q4", "category", frozenset())
+    before = {table: tables.count_quarter(db_session, quarter, table, frozenset()).partitions
               for table in ("outcome", "removed_category")}
     assert before["outcome"]["all"].get("removed") == 1
 
@@ -125,10 +125,10 @@ def test_purge_shreds_an_expired_case_and_keeps_its_statistics(app, db_session, 
     story = db_session.scalar(select(PublishedSummary).where(PublishedSummary.title == marks["story"]))
     assert story is not None and story.report_id is None and story.status == SUMMARY_APPROVED
     # The statistics count it as before; the case kept is untouched.
-    after = {table: tables.count_quarter(db_session, quarter, table, 1, frozenset()).partitions
+    after = {table: tables.count_quarter(db_session, quarter, table, frozenset()).partitions
              for table in ("outcome", "removed_category")}
     assert after == before
-    assert tables.count_quarter(db_session, "2026-Q4", "category", 1, frozenset()).partitions == \
+    assert tables.count_quarter(db_session, "2026-Q4", "category", frozenset()).partitions == \
         received_quarter.partitions
     assert counts_for(db_session, kept_id)["Answer"] > 0
     assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
