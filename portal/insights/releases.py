@@ -30,11 +30,14 @@ from ..models.base import today as today_
 from . import tables
 
 FORMAT = 1
-# Never revised. Units: which units "other units" stands for is not in the
-# release, so a revision could move counts between shown cells and give a
-# merged unit's count away (review finding). Status: it was protected
-# together with the outcome and acknowledgement releases of its time.
-FROZEN_FOR_GOOD = frozenset({"unit", "status"})
+# Never revised. Units: old releases merged small units into "other units",
+# and a revision could move counts between shown cells and give a merged
+# unit's count away (review finding). Status: it was protected together with
+# the outcome and acknowledgement releases of its time. Misconduct outcomes:
+# cases only leave "still open", so a shown outcome that grew between
+# revisions told how many the hidden "open" cell had held (review finding);
+# they are published once, when the year's cases have had time to close.
+FROZEN_FOR_GOOD = frozenset({"unit", "status", "misconduct_outcome"})
 MAX_QUARTERS = 12  # trends look back three years
 MAX_YEARS = 3
 
@@ -129,12 +132,14 @@ def load(db: Session) -> dict[tuple[str, str], Release]:
 
 def ensure(db: Session, settings: Settings, today: dt.date | None = None) -> dict[tuple[str, str], Release]:
     """Every release the pages need, freezing the missing ones first."""
-    ended, years = periods(db, today or today_())
+    today = today or today_()
+    ended, years = periods(db, today)
     found = load(db)
     # The status table is a snapshot at a quarter's end: it is frozen when
     # that quarter is the last one ended (older ones, if frozen then, stay).
     wanted = [(q, t) for q in ended for t in tables.QUARTER_TABLES if t != "status" or q == ended[-1]]
-    wanted += [(y, t) for y in years for t in tables.YEAR_TABLES]
+    wanted += [(y, t) for y in years for t in tables.YEAR_TABLES
+               if t != "misconduct_outcome" or tables.outcomes_counted_before(int(y)) <= today]
     missing = [key for key in wanted if key not in found]
     if not missing:
         return found

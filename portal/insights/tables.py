@@ -137,14 +137,24 @@ def count_year(db: Session, year: int, table: str) -> Counted:
         total = db.scalar(select(func.count()).select_from(Report).where(_received(start, end, MISCONDUCT))) or 0
         return Counted({"all": {"received": total}})
     if table == "misconduct_outcome":
-        # The year's reports by how they were closed, or still open: the
-        # same cases as misconduct_received, so the two share only their
-        # total. (Closings counted by the year they happened could exceed
-        # the year's receipts and tell a hidden earlier year's count.)
+        # The year's reports by how they stood when the outcomes are counted
+        # (their last status before that date), or still open: the same
+        # cases as misconduct_received, so the two share only their total.
+        # (Closings counted by the year they happened could exceed the
+        # year's receipts and tell a hidden earlier year's count.) Counting
+        # at a fixed date, not when the page is first opened, keeps the
+        # figures the same whenever they are frozen.
+        cutoff = outcomes_counted_before(year)
+        last_seq = (select(StatusEvent.report_id, func.max(StatusEvent.seq).label("seq"))
+                    .join(Report, Report.id == StatusEvent.report_id)
+                    .where(_received(start, end, MISCONDUCT), StatusEvent.occurred_on < cutoff)
+                    .group_by(StatusEvent.report_id).subquery())
         counts = dict.fromkeys(OUTCOMES_BY_TRACK[MISCONDUCT] + (STILL_OPEN,), 0)
         for status, outcome, n in db.execute(
-                select(Report.status, Report.outcome, func.count()).where(_received(start, end, MISCONDUCT))
-                .group_by(Report.status, Report.outcome)):
+                select(StatusEvent.status, StatusEvent.outcome, func.count())
+                .join(last_seq, and_(last_seq.c.report_id == StatusEvent.report_id,
+                                     last_seq.c.seq == StatusEvent.seq))
+                .group_by(StatusEvent.status, StatusEvent.outcome)):
             key = outcome if status == STATUS_CLOSED and outcome else STILL_OPEN
             counts[key] = counts.get(key, 0) + n
         return Counted({"all": counts})

@@ -177,8 +177,8 @@ INSIGHT_METHOD = (
     _l("The figures count reports by the choices reporters made in the form (kind, where in the governance chain, principle, unit) and by what case handlers recorded (status, outcome, dates). Nothing anyone wrote is counted."),
     _l("Figures are published per quarter once it has ended, and then kept as first published. A later correction is shown only if it hides exactly what the first release hid."),
     _l("A count of 1 to %(k)d is never shown (for misconduct reports 1 to %(k_misconduct)d); if a quarter has fewer reports than that, none of its figures are shown. Where a count is hidden, enough other counts are hidden with it, zeros included, that neither the totals nor which counts are hidden can be used to work it out."),
-    _l("Units with too few reports are shown together as other units. Misconduct reports are shown only as yearly totals and outcomes."),
-    _l("The status table and the outcome table count some of the same cases (an obstacle removed this quarter is in both). A status is therefore hidden whenever the count it rests on is hidden, and so many statuses are hidden together that none can be told to be zero or not."),
+    _l("Every unit is counted on its own and protected like the other counts. Misconduct reports are shown only as yearly totals, and their outcomes once, on 1 July the year after, when the cases have had time to close."),
+    _l("The status table and the outcome table count some of the same cases (an obstacle removed this quarter is in both). The status table is therefore shown whole or not at all: if any status holds too few, or rests on a hidden count, only its total is shown."),
 )
 
 STORY_STATES = {

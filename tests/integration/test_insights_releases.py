@@ -202,3 +202,35 @@ def test_every_unit_is_a_cell_protected_like_any_other(app, db_session, settings
     assert units.cells[small.id] is HIDDEN and units.cells[quiet.id] is HIDDEN  # 2, and the zero beside it
     assert 2 not in units.cells.values()
 
+
+def test_misconduct_outcomes_are_published_once_on_1_july_the_year_after(app, db_session, settings):
+    """Review finding: cases only leave "still open", so an outcome that grew
+    between revisions told what the hidden open cell had held. The outcomes
+    of a year are counted once, on a fixed date, and never revised."""
+    seed_channels(db_session, settings)
+    cases = [make_case(db_session, settings, dt.date(2025, 3, 3), "fraud", track="misconduct", chain_level=None,
+                       outcome="unfounded" if n < 8 else None, closed_on=dt.date(2025, 6, 2) if n < 8 else None)
+             for n in range(14)]
+    db_session.commit()
+    early = releases.ensure(db_session, settings, dt.date(2026, 6, 30))
+    assert ("2025", "misconduct_received") in early and ("2025", "misconduct_outcome") not in early
+    first = releases.ensure(db_session, settings, dt.date(2026, 7, 1))[("2025", "misconduct_outcome")]
+    assert first.partition().total == 14
+    for report in cases[8:]:  # the rest close later: the release stays as it was
+        report.status, report.outcome = "closed", "confirmed"
+    db_session.commit()
+    assert releases.refresh(db_session, settings) == 0
+    assert releases.load(db_session)[("2025", "misconduct_outcome")].partitions == first.partitions
+
+
+def test_misconduct_outcomes_count_how_cases_stood_on_30_june(app, db_session, settings):
+    """Whenever the page is first opened after 1 July, the outcomes are the
+    same: a case closed after 30 June counts as still open."""
+    seed_channels(db_session, settings)
+    for n in range(24):
+        late = n >= 12
+        make_case(db_session, settings, dt.date(2025, 4, 7), "fraud", track="misconduct", chain_level=None,
+                  outcome="confirmed", closed_on=dt.date(2026, 8, 3) if late else dt.date(2026, 5, 4))
+    db_session.commit()
+    cells = releases.ensure(db_session, settings, dt.date(2026, 10, 1))[("2025", "misconduct_outcome")].partition().cells
+    assert cells["confirmed"] == 12 and cells["open"] == 12
