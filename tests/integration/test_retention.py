@@ -265,7 +265,9 @@ def test_two_purges_at_once_delete_each_case_once(app, db_session, settings, dat
     for run in runs:
         run.join()
     assert errors == []
-    assert [due for due, _ in results] == [4, 4]
+    # A run that starts after the other has finished finds fewer due: what
+    # matters is that together they purge each case once.
+    assert len(results) == 2 and all(purged <= due <= 4 for due, purged in results)
     assert sum(purged for _, purged in results) == 4
     db_session.expire_all()
     assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
