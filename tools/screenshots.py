@@ -7,8 +7,8 @@ it done: each path at 390 px and 1280 px wide, in Swedish and English.
 A fresh portal with the demo data runs in this process (SQLite in a temporary
 folder); `--user` signs in as a demo staff member first (TOTP enrolled
 directly). `--prepare` sets up a state a page needs (see PREPARATIONS). A
-path may name a staff account as `{user:anna}` and a demo case as `{case}` (the newest case of the user's
-channels). Needs Debian's chromium and the test extras (playwright).
+path may name a staff account as `{user:anna}` a demo case as `{case}` (the newest case of the user's
+channels) and the first channel by name as `{channel}`. Needs Debian's chromium and the test extras (playwright).
 """
 from __future__ import annotations
 
@@ -116,6 +116,7 @@ def main(argv=None) -> int:
             for name in args.prepare:
                 case = PREPARATIONS[name](session, settings, user) or case
         people = dict(session.execute(select(User.username, User.id)).all())
+        first_channel = session.scalar(select(Channel.id).order_by(Channel.name)) or ""
         session.close()
 
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -134,10 +135,10 @@ def main(argv=None) -> int:
                     page.click("button.primary")
                 for path in args.paths:
                     page.goto(base + re.sub(r"\{user:(\w+)\}", lambda m: people.get(m.group(1), ""),
-                                            path.replace("{case}", case or "")))
+                                            path.replace("{case}", case or "").replace("{channel}", first_channel)))
                     for width in WIDTHS:
                         page.set_viewport_size({"width": width, "height": 900})
-                        name = re.sub(r"[{}:]", "", path.strip("/").replace("/", "_").replace("{case}", "case")) or "home"
+                        name = re.sub(r"[{}:]", "", path.strip("/").replace("/", "_").replace("{case}", "case").replace("{channel}", "channel")) or "home"
                         target = args.out / f"{name}-{language}-{width}.png"
                         page.screenshot(path=str(target), full_page=True)
                         print(target)

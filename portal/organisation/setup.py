@@ -17,7 +17,6 @@ from ..models import Channel, Membership, Report, RoutingRule, Unit, User
 NAME_TAKEN = "name_taken"
 RETENTION_TOO_LONG = "retention_too_long"
 RULE_EXISTS = "rule_exists"
-CHANNEL_IN_USE = "channel_in_use"
 UNKNOWN_CODE = "unknown_code"
 
 
@@ -72,6 +71,33 @@ def update_channel(db: Session, actor: User, channel: Channel, text: ChannelText
     db.flush()
     audit.record(db, "channel.update", actor_user_id=actor.id, target_type="channel", target_id=channel.id,
                  retention_months=[before, text.retention_months])
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    channel: Channel
+    members: int
+    rules: int
+
+
+def channel_rows(db: Session) -> list[ChannelRow]:
+    """Every channel with how many people it has and how many rules reach it."""
+    members = dict(db.execute(select(Membership.channel_id, func.count()).group_by(Membership.channel_id)).all())
+    rules = dict(db.execute(select(RoutingRule.channel_id, func.count()).group_by(RoutingRule.channel_id)).all())
+    return [ChannelRow(channel, members.get(channel.id, 0), rules.get(channel.id, 0))
+            for channel in db.scalars(select(Channel).order_by(Channel.track, Channel.name))]
+
+
+def members(db: Session, channel: Channel) -> list[User]:
+    return list(db.scalars(select(User).join(Membership, Membership.user_id == User.id)
+                           .where(Membership.channel_id == channel.id).order_by(User.display_name, User.id)))
+
+
+def member_candidates(db: Session, channel: Channel) -> list[User]:
+    """Active handlers not yet in the channel (only handlers read cases)."""
+    inside = select(Membership.user_id).where(Membership.channel_id == channel.id)
+    return list(db.scalars(select(User).where(User.active, User.is_handler, User.id.not_in(inside))
+                           .order_by(User.display_name, User.id)))
 
 
 def remove_member(db: Session, actor: User, channel: Channel, user: User) -> None:

@@ -25,18 +25,25 @@ def world(app, db_session, settings):
         assert staff_login(client, db_session, user, enrol_totp(db_session, settings, user)).status_code == 302
         clients[name] = client
     clients["anonymous"] = FormClient(app.test_client())
-    return {"admin": admin, "anna": seeded["handlers"]["anna"], "report": submitted, "clients": clients}
+    return {"admin": admin, "anna": seeded["handlers"]["anna"], "report": submitted, "clients": clients,
+            "channel": seeded["improvement"]}
 
 
 def _admin_get_routes(app, world):
+    """Every admin page, its parameters filled with the case's own channel and handler."""
+    values = {"user_id": world["anna"].id, "channel_id": world["channel"].id}
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("admin.") and "GET" in rule.methods:
-            yield rule.rule.replace("<user_id>", world["anna"].id)
+            assert set(rule.arguments) <= set(values), f"fill in {rule.rule} here"
+            url = rule.rule
+            for name in rule.arguments:
+                url = url.replace(f"<{name}>", values[name])
+            yield url
 
 
 def test_every_admin_page_is_for_admins_only_and_shows_no_case_content(world, app):
     pages = list(_admin_get_routes(app, world))
-    assert len(pages) >= 3
+    assert len(pages) >= 9
     for url in pages:
         page = world["clients"]["admin"].get(url, headers=EN)
         body = page.get_data(as_text=True)

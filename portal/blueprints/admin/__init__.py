@@ -1,6 +1,7 @@
 """Admin side: the dashboard of what needs the organisation's attention and
-the staff accounts; channels, routing and settings follow. An admin sees no
-case content."""
+the staff accounts, channels and their members, units, routing rules, and the
+statistics thresholds. An admin
+sees no case content."""
 from flask import Blueprint
 
 from ...web.staff_access import protect
@@ -8,4 +9,11 @@ from ...web.staff_access import protect
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 protect(bp)
 
-from . import people_views, views  # noqa: E402,F401  (routes register on import)
+from . import (  # noqa: E402,F401  (routes register on import)
+    channel_views,
+    people_views,
+    routing_views,
+    settings_views,
+    unit_views,
+    views,
+)

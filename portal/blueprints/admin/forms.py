@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ...domain.taxonomy import ROLES
+from ...organisation import texts
 from ...web import labels
-from ...web.forms import CheckboxList, options, required
+from ...web.forms import CheckboxList, max_length, options, required
 
 USERNAME_PATTERN = r"^[A-Za-z0-9._-]+$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"  # the shape only: the digest's delivery shows the rest
@@ -25,3 +26,80 @@ class PersonForm(FlaskForm):
     language = SelectField(_l("Language"), choices=options(LANGUAGES))
     roles = CheckboxList(_l("Roles"), choices=options((role, labels.ROLES[role]) for role in ROLES),
                          validators=[DataRequired(message=_l("Choose at least one role."))])
+
+
+class RolesForm(FlaskForm):
+    roles = CheckboxList(_l("Roles"), choices=options((role, labels.ROLES[role]) for role in ROLES),
+                         validators=[DataRequired(message=_l("Choose at least one role."))])
+
+
+class WholeNumberField(IntegerField):
+    """A whole number whose "not a number" message is ours, translated."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(_l("Enter a whole number, such as 12.")) from error
+
+
+def months_field(label):
+    return WholeNumberField(label, validators=[
+        InputRequired(message=_l("This field is required.")),
+        NumberRange(min=1, max=120, message=_l("Between %(min)d and %(max)d months."))])
+
+
+class ChannelForm(FlaskForm):
+    """A channel's names and descriptions (shown to reporters) and how long
+    its closed cases are kept. The track is chosen once, when it is made."""
+
+    track = SelectField(_l("Kind of reports"), choices=options(labels.TRACKS.items()))
+    name = StringField(_l("Name in Swedish"), validators=[required(), max_length(120)])
+    name_en = StringField(_l("Name in English (optional)"), validators=[Optional(), max_length(120)])
+    description = TextAreaField(_l("Description in Swedish (optional)"), validators=[Optional(), max_length(500)])
+    description_en = TextAreaField(_l("Description in English (optional)"),
+                                   validators=[Optional(), max_length(500)])
+    retention_months = months_field(_l("Keep closed cases for (months)"))
+
+
+class MemberForm(FlaskForm):
+    user_id = SelectField(_l("Handler"), validators=[required()])
+
+
+class UnitForm(FlaskForm):
+    name = StringField(_l("Name of the unit"), validators=[required(), max_length(120)])
+
+
+class RuleForm(FlaskForm):
+    """One routing rule of one track; empty category or level: any."""
+
+    category = SelectField(_l("Category"))
+    chain_level = SelectField(_l("Where in the governance chain"))
+    channel_id = SelectField(_l("Goes to the channel"), validators=[required()])
+
+
+class ThresholdsForm(FlaskForm):
+    k = WholeNumberField(_l("Smallest count shown"), validators=[InputRequired(message=_l("This field is required."))])
+    k_misconduct = WholeNumberField(_l("Smallest count shown for misconduct reports"),
+                                    validators=[InputRequired(message=_l("This field is required."))])
+
+
+def _text_within(name: str):
+    """Counted as stored (texts.clean): a browser sends each line break as two characters."""
+    most = texts.EDITABLE[name].max_length
+
+    def check(_form, field):
+        length = len(texts.clean(field.data))
+        if length > most:
+            raise ValidationError(_l("Too long: %(length)d characters, at most %(max)d.", length=length, max=most))
+    return check
+
+
+def _text_field(label, name: str):
+    return TextAreaField(label, validators=[_text_within(name)])
+
+
+def _safe_address(_form, field):
+    if texts.url_problem(field.data or ""):
+        raise ValidationError(_l("Enter a web address that starts with https:// (or http://), such as https://www.av.se/."))
+

@@ -2,7 +2,7 @@
 seen what it costs (cases only that person could open)."""
 from __future__ import annotations
 
-from flask import abort, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -13,7 +13,7 @@ from ...web import current_settings, db
 from ...web.forms import PlainForm
 from ...web.staff_access import ADMIN, level
 from . import bp
-from .forms import PersonForm
+from .forms import PersonForm, RolesForm
 
 
 def _person(user_id: str) -> User:
@@ -75,3 +75,32 @@ def new_person():
             return render_template("admin/person_created.html", person=created.user, password=password)
     status = 400 if form.errors else 200
     return render_template("admin/person_new.html", form=form), status
+
+
+def _roles_page(user: User, form: RolesForm, status: int = 200, last_admin: bool = False):
+    sole = administration.sole_holder_cases(db.session(), user) if user.is_handler else None
+    return render_template("admin/roles.html", person=user, form=form, sole=sole, last_admin=last_admin), status
+
+
+@bp.get("/people/<user_id>/roles", endpoint="roles")
+@level(ADMIN)
+def roles(user_id):
+    user = _person(user_id)
+    return _roles_page(user, RolesForm(data={"roles": sorted(user.roles)}))
+
+
+@bp.post("/people/<user_id>/roles", endpoint="update_roles")
+@level(ADMIN)
+def update_roles(user_id):
+    user = _person(user_id)
+    if not user.active:
+        abort(404)
+    form = RolesForm()
+    if not form.validate():
+        return _roles_page(user, form, 400)
+    try:
+        administration.set_roles(db.session(), g.staff.user, user, set(form.roles.data))
+    except administration.LastAdmin:
+        return _roles_page(user, form, 409, last_admin=True)
+    flash(_("The roles of %(name)s were saved.", name=user.display_name))
+    return redirect(url_for("admin.people"))
