@@ -198,6 +198,7 @@ ROLES = {
 # administration show them (the codes stay in the log and in exports).
 AUDIT_ACTIONS = {
     "case.view": _l("Opened the case"),
+    "case.new": _l("Marked the case as received"),
     "case.acknowledged": _l("Acknowledged receipt"),
     "case.in_progress": _l("Started work"),
     "case.closed": _l("Closed the case"),
@@ -238,7 +239,70 @@ AUDIT_ACTIONS = {
     "routing.add": _l("Added a routing rule"),
     "routing.delete": _l("Removed a routing rule"),
     "settings.thresholds": _l("Changed the statistics thresholds"),
+    "settings.texts": _l("Changed the texts reporters see"),
     "grant.refused": _l("Refused a colleague access"),
     "trust.recipient_signed": _l("Vouched for a colleague's key"),
     "trust.key_mismatch": _l("Key did not match the vouched one"),
+}
+
+# The audit log page's filter: an action code's group is what precedes its dot.
+AUDIT_ACTION_GROUPS = {
+    "auth": _l("Sign-in and passwords"),
+    "case": _l("Cases"),
+    "story": _l("Stories"),
+    "user": _l("People"),
+    "channel": _l("Channels"),
+    "unit": _l("Units"),
+    "routing": _l("Routing rules"),
+    "settings": _l("Settings"),
+    "grant": _l("Access requests"),
+    "trust": _l("Trust anchor and keys"),
+}
+
+# What an audit event acts on (its target_type).
+AUDIT_TARGETS = {
+    "user": _l("Account"),
+    "channel": _l("Channel"),
+    "unit": _l("Unit"),
+    "report": _l("Case"),
+    "story": _l("Story"),
+}
+
+# The keys of an audit event's details; an unknown key is shown as recorded.
+AUDIT_DETAILS = {
+    "after": _l("After"),
+    "attachment_id": _l("File"),
+    "before": _l("Before"),
+    "case_keys_moved": _l("Case keys moved to the new key pair"),
+    "cases": _l("Number of cases"),
+    "category": _l("Category"),
+    "chain_level": _l("Where in the governance chain"),
+    "changed": _l("Texts changed"),
+    "channel_id": _l("Channel"),
+    "files": _l("Files"),
+    "fingerprint": _l("Key fingerprint"),
+    "format": _l("Format"),
+    "grants_requested": _l("Cases waiting to be shared"),
+    "k": _l("Smallest count shown"),
+    "k_misconduct": _l("Smallest count shown for misconduct reports"),
+    "key_version": _l("Key version"),
+    "keys_destroyed": _l("Case keys destroyed"),
+    "new_key_pair": _l("New key pair"),
+    "outcome": _l("Outcome"),
+    "requested_by": _l("Requested by"),
+    "retention_months": _l("Keep closed cases for (months)"),
+    "roles": _l("Roles"),
+    "sealed": _l("Older case sealed"),
+    "second_factor": _l("Two-step sign-in set up"),
+    "secrecy_mark": _l("Secrecy mark"),
+    "track": _l("Track"),
+    "user_id": _l("Colleague"),
+    "via": _l("Key used"),
+}
+
+# Recorded detail values that are codes of their own (other codes have the
+# vocabularies above).
+AUDIT_DETAIL_VALUES = {
+    "format": {"html": _l("Printable page"), "json": "JSON"},
+    "via": {"escrow": _l("the escrow key")},
 }
