@@ -134,7 +134,7 @@ def test_the_public_and_reporter_pages_look_finished(browser, live_server, world
     base = live_server.url
     paths = ["/", "/report/obstacle", "/report/obstacle?category=it_systems&chain_level=management",
              "/report/misconduct", "/report/misconduct?category=fraud", "/follow-up", "/insights",
-             "/handler/login", "/handler/recover"]
+             "/handler/login", "/handler/recover", "/privacy"]
     failures = _walk(browser, base, paths)
 
     def open_case(page, _attempt):

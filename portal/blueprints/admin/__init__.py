@@ -1,6 +1,6 @@
 """Admin side: the dashboard of what needs the organisation's attention and
 the staff accounts, channels and their members, units, routing rules, the
-statistics thresholds and the audit log. An admin
+texts reporters see, the statistics thresholds and the audit log. An admin
 sees no case content."""
 from flask import Blueprint
 
@@ -15,6 +15,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     people_views,
     routing_views,
     settings_views,
+    text_views,
     unit_views,
     views,
 )

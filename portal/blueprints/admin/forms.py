@@ -103,3 +103,21 @@ def _safe_address(_form, field):
     if texts.url_problem(field.data or ""):
         raise ValidationError(_l("Enter a web address that starts with https:// (or http://), such as https://www.av.se/."))
 
+
+class TextsForm(FlaskForm):
+    """The texts reporters read, in Swedish and English (organisation/texts.py);
+    empty: the default. Field names are those of texts.EDITABLE."""
+
+    privacy_sv = _text_field(_l("Privacy notice in Swedish"), "privacy_sv")
+    privacy_en = _text_field(_l("Privacy notice in English"), "privacy_en")
+    external_text_sv = _text_field(_l("Other ways to report, in Swedish"), "external_text_sv")
+    external_text_en = _text_field(_l("Other ways to report, in English"), "external_text_en")
+    external_url = StringField(_l("Link to the external reporting channels"),
+                               validators=[_text_within("external_url"), _safe_address])
+    notice_obstacle_sv = _text_field(_l("Notice for obstacle reports in Swedish"), "notice_obstacle_sv")
+    notice_obstacle_en = _text_field(_l("Notice for obstacle reports in English"), "notice_obstacle_en")
+    notice_misconduct_sv = _text_field(_l("Notice for misconduct reports in Swedish"), "notice_misconduct_sv")
+    notice_misconduct_en = _text_field(_l("Notice for misconduct reports in English"), "notice_misconduct_en")
+
+    def typed(self) -> dict[str, str]:
+        return {name: getattr(self, name).data or "" for name in texts.EDITABLE}

@@ -1,8 +1,9 @@
-"""Reporting: the landing page, the two forms, sending, and the receipt shown once."""
+"""Reporting: the landing page, the privacy notice, the two forms, sending,
+and the receipt shown once."""
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, get_locale, gettext as _
 
 from crypto import ReceiptFormatError
 from crypto.receipt import format_receipt
@@ -26,12 +27,37 @@ TRACK_FORMS = {OBSTACLE: ObstacleForm, MISCONDUCT: MisconductForm}
 
 @bp.get("/")
 def landing():
+    language = str(get_locale())
     return render_template(
         "reporter/landing.html",
         acknowledge_days=ACKNOWLEDGE_WITHIN_DAYS,
         feedback_months=FEEDBACK_WITHIN_MONTHS,
-        external=texts.external_channels(db.session(), str(get_locale())),
+        external=texts.external_channels(db.session(), language),
+        obstacle_notice=texts.paragraphs(texts.legal_notice(db.session(), OBSTACLE, language)),
     )
+
+
+@bp.get("/privacy")
+def privacy():
+    """Readable before anything is sent, without a cookie: ?lang= picks the
+    language for this page alone, and the layout's language switch is left
+    out (shown_once), since its CSRF token would start a session."""
+    language = request.args.get("lang")
+    language = language if language in current_app.config["LANGUAGES"] else str(get_locale())
+    before = set(session)
+    with force_locale(language):
+        page = render_template("reporter/privacy.html", shown_once=True,
+                               notice=texts.paragraphs(texts.privacy_notice(db.session(), language)))
+    for key in set(session) - before:  # the token the layout's language form made, unused here
+        session.pop(key)
+    session.modified = False
+    return page
+
+
+def _form_page(form, track: str, view, status: int = 200):
+    notice = texts.legal_notice(db.session(), track, str(get_locale()))
+    return render_template("reporter/form.html", form=form, track=track, view=view,
+                           notice=texts.paragraphs(notice)), status
 
 
 def _track_or_404(track: str) -> str:
@@ -56,7 +82,7 @@ def report_form(track):
     except NoRouteError:
         return render_template("reporter/no_route.html"), 503
     form.nonce.data = form_tokens.issue()
-    return render_template("reporter/form.html", form=form, track=track, view=view)
+    return _form_page(form, track, view)
 
 
 @bp.post("/report/<track>")
@@ -70,7 +96,7 @@ def submit_report(track):
         return render_template("reporter/no_route.html"), 503
 
     def again(status):
-        return render_template("reporter/form.html", form=form, track=track, view=view), status
+        return _form_page(form, track, view, status)
 
     token = form.nonce.data
     if not form_tokens.is_well_formed(token):
