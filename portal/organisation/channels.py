@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..domain import routing
-from ..models import Membership, RoutingRule, Unit, User
+from ..models import Channel, Membership, RoutingRule, Unit, User
 
 
 def route(session: Session, track: str, category: str, chain_level: str | None) -> str:
@@ -30,6 +30,14 @@ def channel_handlers(session: Session, channel_id: str, *, for_share: bool = Fal
     if for_share:
         query = query.with_for_update(read=True, of=User).execution_options(populate_existing=True)
     return list(session.scalars(query))
+
+
+def shown_to_reporters(channel: Channel, language: str) -> tuple[str, str]:
+    """The channel's name and description in `language`; an English one left
+    empty shows the Swedish."""
+    if language == "en":
+        return channel.name_en or channel.name, channel.description_en or channel.description
+    return channel.name, channel.description
 
 
 def active_units(session: Session) -> list[Unit]:

@@ -244,3 +244,23 @@ def test_the_last_admin_keeps_the_admin_role(admin, db_session):
     db_session.expire_all()
     assert db_session.get(User, me.id).is_admin
 
+
+
+def test_reporters_see_the_channel_their_report_goes_to(admin, app, db_session):
+    channel = admin["improvement"]
+    admin["client"].post_form(f"/admin/channels/{channel.id}", channel_data(
+        name="Förbättringsgruppen", name_en="", description="Vi läser <b>hinder</b>.", description_en="We read it."))
+    reporter = app.test_client()
+    url = "/report/obstacle?category=other&chain_level=management"
+    swedish = reporter.get(url, headers=SV).get_data(as_text=True)
+    english = reporter.get(url, headers=EN).get_data(as_text=True)
+    assert "Förbättringsgruppen" in swedish and "Vi läser &lt;b&gt;hinder&lt;/b&gt;." in swedish
+    assert "goes to Förbättringsgruppen." in english and "We read it." in english  # no English name: the Swedish
+
+
+def test_without_units_the_form_does_not_ask_for_one(admin, app, db_session):
+    for unit in db_session.scalars(select(Unit)):
+        unit.active = False
+    db_session.commit()
+    form = app.test_client().get("/report/obstacle?category=other&chain_level=management", headers=EN)
+    assert 'name="unit"' not in form.get_data(as_text=True)

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from sqlalchemy.orm import Session
 
 from config import Settings
 
 from ...domain import routing
 from ...domain.taxonomy import CATEGORIES, OBSTACLE
-from ...organisation.channels import active_units, route
+from ...models import Channel
+from ...organisation.channels import active_units, route, shown_to_reporters
 from ...reports.recipients import Recipients, channel_recipients
 from ...reports.submission import NewReport
 from ...web import labels
@@ -22,6 +23,8 @@ from ...web.forms import options
 @dataclass
 class FormView:
     channel_id: str
+    channel_name: str
+    channel_description: str
     recipients: Recipients
     max_upload_mib: int
     max_attachments: int
@@ -55,7 +58,8 @@ def prepare_form(db: Session, settings: Settings, form, track: str) -> FormView:
                                    for h in recipients.handlers)
     if not form.channel_shown.data:
         form.channel_shown.data = channel_id
-    return FormView(channel_id, recipients, settings.max_upload_mib, settings.max_attachments,
+    name, description = shown_to_reporters(db.get(Channel, channel_id), str(get_locale()))
+    return FormView(channel_id, name, description, recipients, settings.max_upload_mib, settings.max_attachments,
                     settings.allowed_upload_types)
 
 
