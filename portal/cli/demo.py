@@ -122,10 +122,15 @@ def seed_demo(session: Session, settings: Settings, echo) -> None:
         _print_logins(echo)
         return
     channels = {
-        "improvement": Channel(name="Förbättringsteamet", track=OBSTACLE,
-                               description="Hinder i arbetet"),
-        "whistleblowing": Channel(name="Visselblåsarfunktionen", track=MISCONDUCT,
-                                  description="Missförhållanden"),
+        "improvement": Channel(name="Förbättringsteamet", name_en="The improvement team", track=OBSTACLE,
+                               description="Två medarbetare från verksamhetsutvecklingen som tar hindren "
+                                           "vidare till den som kan ta bort dem.",
+                               description_en="Two colleagues from business development who take obstacles "
+                                              "to whoever can remove them."),
+        "whistleblowing": Channel(name="Visselblåsarfunktionen", name_en="The whistleblowing function",
+                                  track=MISCONDUCT,
+                                  description="Särskilt utsedda handläggare som utreder under sekretess.",
+                                  description_en="Designated handlers who investigate under secrecy."),
     }
     session.add_all(channels.values())
     session.add_all(Unit(name=name) for name in UNITS)
