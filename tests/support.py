@@ -160,6 +160,13 @@ def staff_login(client, session, user, secret: bytes, password=HANDLER_PASSWORD)
                                                "code": fresh_code(session, user, secret)})
 
 
+def signed_in(app, session, settings, user) -> FormClient:
+    """A test client signed in as `user` (two-step sign-in set up first)."""
+    client = FormClient(app.test_client())
+    assert staff_login(client, session, user, enrol_totp(session, settings, user)).status_code == 302
+    return client
+
+
 def new_report(session, settings, track="obstacle", category="it_systems", exclude=(), **extra):
     """A report submitted straight through the submission service (no HTTP)."""
     from portal.reports import submission

@@ -15,6 +15,7 @@ from scipy.optimize import linprog
 
 from portal.domain import disclosure
 from portal.domain.disclosure import HIDDEN
+from old_rules import old_suppression
 
 OUTCOMES = ("removed", "explained", "other")
 STATES = ("new", "in_progress", "stale", "removed_recently", "removed_earlier", "closed_other")
@@ -233,17 +234,7 @@ def test_the_reader_check_catches_the_old_status_rule(monkeypatch):
     """The attack works: a rule that hides only the small cell and the next
     smallest (as before the review) fails the check above."""
     def old(counts, k, bounds):
-        total = sum(counts.values())
-        if total < k:
-            return disclosure.Protected(dict.fromkeys(counts, HIDDEN), HIDDEN if total else 0)
-        hidden = {key for key, n in counts.items() if 0 < n < k}
-        if hidden:
-            hidden |= {key for key, n in counts.items() if n == 0}
-            for key in sorted((key for key in counts if key not in hidden), key=lambda key: (counts[key], key)):
-                if sum(counts[name] for name in hidden) >= k:
-                    break
-                hidden.add(key)
-        return disclosure.Protected({key: HIDDEN if key in hidden else n for key, n in counts.items()}, total)
+        return old_suppression(counts, k)
 
     monkeypatch.setattr(disclosure, "protect_bounded", old)
     with pytest.raises(AssertionError):

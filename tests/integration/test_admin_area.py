@@ -6,7 +6,7 @@ import pytest
 
 from portal.models import ReportKey, User
 from portal.staff.accounts import create_user
-from support import FormClient, HANDLER_PASSWORD, csrf_token_from, enrol_totp, new_report, seed_channels, staff_login
+from support import FormClient, HANDLER_PASSWORD, csrf_token_from, new_report, seed_channels, signed_in
 
 EN = {"Accept-Language": "en"}
 
@@ -21,9 +21,7 @@ def world(app, db_session, settings):
     submitted = new_report(db_session, settings, exclude=[bjorn.id])  # Anna alone holds it
     clients = {}
     for name, user in (("admin", admin), ("anna", seeded["handlers"]["anna"])):
-        client = FormClient(app.test_client())
-        assert staff_login(client, db_session, user, enrol_totp(db_session, settings, user)).status_code == 302
-        clients[name] = client
+        clients[name] = signed_in(app, db_session, settings, user)
     clients["anonymous"] = FormClient(app.test_client())
     return {"admin": admin, "anna": seeded["handlers"]["anna"], "report": submitted, "clients": clients,
             "channel": seeded["improvement"]}

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from portal.models import AuditEvent, Channel, KeyGrant, Membership, ReportKey, RoutingRule, Setting, Unit, User
 from portal.staff.accounts import create_user
-from support import FormClient, HANDLER_PASSWORD, enrol_totp, new_report, seed_channels, staff_login
+from support import HANDLER_PASSWORD, new_report, seed_channels, signed_in
 
 EN = {"Accept-Language": "en"}
 SV = {"Accept-Language": "sv"}
@@ -23,9 +23,7 @@ def admin(app, db_session, settings):
     person = create_user(db_session, settings, username="admin", display_name="Admin",
                          password=HANDLER_PASSWORD, roles={"admin"}).user
     db_session.commit()
-    client = FormClient(app.test_client())
-    assert staff_login(client, db_session, person, enrol_totp(db_session, settings, person)).status_code == 302
-    return {"client": client, "user": person, **seeded}
+    return {"client": signed_in(app, db_session, settings, person), "user": person, **seeded}
 
 
 def audited(db_session, action: str) -> list[AuditEvent]:

@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from portal.models import Channel, Report, ReportKey, Unit, User
 from portal.staff.accounts import create_user
-from support import FormClient, HANDLER_PASSWORD, anchor_user, csrf_token_from, enrol_totp, make_own_keys, \
-    staff_login
+from support import HANDLER_PASSWORD, anchor_user, csrf_token_from, make_own_keys, signed_in
 
 EN = {"Accept-Language": "en"}
 
@@ -28,8 +27,7 @@ def test_a_whole_organisation_is_set_up_from_the_admin_area(app, db_session, set
     first = create_user(db_session, settings, username="admin", display_name="Admin",
                         password=HANDLER_PASSWORD, roles={"admin"}).user
     db_session.commit()
-    admin = FormClient(app.test_client())
-    assert staff_login(admin, db_session, first, enrol_totp(db_session, settings, first)).status_code == 302
+    admin = signed_in(app, db_session, settings, first)
     assert "There is no channel yet" in admin.get("/admin/channels", headers=EN).get_data(as_text=True)
 
     channels = {}
