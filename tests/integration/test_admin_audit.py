@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from portal import audit
 from portal.models import AuditEvent, Unit
 from portal.models.base import today
-from portal.blueprints.admin.audit_views import CSV_COLUMNS
+from portal.blueprints.admin.audit_rows import CSV_COLUMNS
 from portal.organisation import audit_view, setup
 from portal.staff.accounts import create_user
 from support import FormClient, HANDLER_PASSWORD, enrol_totp, new_report, seed_channels, staff_login

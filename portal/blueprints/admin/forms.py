@@ -1,7 +1,10 @@
 """Admin forms."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+import datetime as dt
+import re
+
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
@@ -121,3 +124,37 @@ class TextsForm(FlaskForm):
 
     def typed(self) -> dict[str, str]:
         return {name: getattr(self, name).data or "" for name in texts.EDITABLE}
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_date(text: str | None) -> dt.date | None:
+    """A date typed as YYYY-MM-DD (only that: fromisoformat takes week dates too)."""
+    text = (text or "").strip()
+    if not ISO_DATE.fullmatch(text):
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _a_date(_form, field) -> None:
+    if (field.data or "").strip() and iso_date(field.data) is None:
+        raise ValidationError(_("Enter a date as year-month-day, for example 2026-03-31."))
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET that only reads
+
+    action = SelectField(_l("Action"), default="", invalid_choice_message=_l("Choose an action from the list."))
+    person = SelectField(_l("Done by"), default="", invalid_choice_message=_l("Choose a person from the list."))
+    date_from = StringField(_l("From date"), validators=[_a_date])
+    date_to = StringField(_l("To date"), validators=[_a_date])
+
+    def validate_date_to(self, field) -> None:
+        since, until = iso_date(self.date_from.data), iso_date(field.data)
+        if since and until and until < since:
+            raise ValidationError(_("The to date must be the same as or later than the from date."))
