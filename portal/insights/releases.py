@@ -25,7 +25,7 @@ from config import Settings
 from ..domain import quarters
 from ..domain.disclosure import HIDDEN, Bound, Protected, bound_of, median, protect, protect_bounded, revise
 from ..domain.taxonomy import MISCONDUCT, OBSTACLE, OUTCOME_REMOVED
-from ..models import Channel, Report, StatsRelease
+from ..models import Report, StatsRelease
 from ..models.base import today as today_
 from . import tables
 
@@ -65,13 +65,13 @@ def periods(db: Session, today: dt.date) -> tuple[list[str], list[str]]:
     return ended, years
 
 
-def _k_for(settings: Settings, table: str, partition: str, tracks: dict[str, str]) -> int:
-    if table.startswith("misconduct") or tracks.get(partition) == MISCONDUCT:
+def _k_for(settings: Settings, table: str, partition: str) -> int:
+    if table.startswith("misconduct") or partition == MISCONDUCT:
         return settings.k_anonymity_misconduct
     return settings.k_anonymity
 
 
-def _protect_counted(settings: Settings, table: str, counted: tables.Counted, tracks,
+def _protect_counted(settings: Settings, table: str, counted: tables.Counted,
                      frozen: dict[str, Protected] | None = None, *, parent_hidden: bool = False,
                      bounds: dict[str, Bound] | None = None) -> tuple[dict[str, Protected], dict]:
     """parent_hidden: the partition splits a cell another table hides, so
@@ -79,7 +79,7 @@ def _protect_counted(settings: Settings, table: str, counted: tables.Counted, tr
     releases tell of each cell's largest value (the status table)."""
     partitions = {}
     for name, counts in counted.partitions.items():
-        k = _k_for(settings, table, name, tracks)
+        k = _k_for(settings, table, name)
         if bounds is not None:
             partitions[name] = protect_bounded(counts, k, bounds)
         elif parent_hidden:
@@ -143,7 +143,6 @@ def ensure(db: Session, settings: Settings, today: dt.date | None = None) -> dic
     missing = [key for key in wanted if key not in found]
     if not missing:
         return found
-    tracks = dict(db.execute(select(Channel.id, Channel.track)).all())
     # The status table covers only quarters whose totals are shown and rests
     # on the outcome and acknowledgement tables; removed_category splits the
     # outcome table's removed cell: freeze those first, status last.
@@ -157,16 +156,16 @@ def ensure(db: Session, settings: Settings, today: dt.date | None = None) -> dic
             counted = tables.count_quarters(db, periods_missing, table,
                                             frozenset(_shown_quarters(found)))
         for period in periods_missing:
-            found[(period, table)] = _freeze(db, settings, period, table, counted[period], tracks, found)
+            found[(period, table)] = _freeze(db, settings, period, table, counted[period], found)
     return found
 
 
-def _freeze(db: Session, settings: Settings, period: str, table: str, counted: tables.Counted, tracks,
+def _freeze(db: Session, settings: Settings, period: str, table: str, counted: tables.Counted,
             found) -> Release:
-    bounds = _status_bounds(settings, found, period, tracks) if table == "status" else None
-    partitions, extras = _protect_counted(settings, table, counted, tracks, bounds=bounds,
+    bounds = _status_bounds(settings, found, period) if table == "status" else None
+    partitions, extras = _protect_counted(settings, table, counted, bounds=bounds,
                                           parent_hidden=_parent_hidden(found, period, table))
-    k = _k_for(settings, table, "all", tracks)
+    k = _k_for(settings, table, "all")
     row = StatsRelease(quarter=period, table_name=table, cells_json=_encode(k, partitions, extras, 0))
     try:
         with db.begin_nested():
@@ -190,7 +189,7 @@ def _parent_hidden(found, period: str, table: str) -> bool:
     return outcome is None or outcome.partition().cells.get(OUTCOME_REMOVED) is HIDDEN
 
 
-def _status_bounds(settings: Settings, found, quarter: str, tracks) -> dict[str, Bound]:
+def _status_bounds(settings: Settings, found, quarter: str) -> dict[str, Bound]:
     """What the outcome and acknowledgement releases tell of the status
     snapshot at `quarter`'s end (tables._status): obstacles removed this
     quarter were closed as removed this quarter; removed earlier, closed as
@@ -207,12 +206,9 @@ def _status_bounds(settings: Settings, found, quarter: str, tracks) -> dict[str,
     span = span[span.index(window[0]):]
     outcome = {q: (f"outcome/{q}", found[(q, "outcome")].partition() if (q, "outcome") in found else None)
                for q in span}
-    obstacle_channels = sorted(c for c, track in tracks.items() if track == OBSTACLE)
-
     def missed(q):
         release = found.get((q, "acknowledgement"))
-        return [(f"acknowledgement/{q}/{c}", release.partition(c) if release else None, "missed")
-                for c in obstacle_channels]
+        return [(f"acknowledgement/{q}", release.partition(OBSTACLE) if release else None, "missed")]
 
     received_now = found[(quarter, "category")].partition().total if quarter in window else 0
     return {
@@ -231,7 +227,6 @@ def _cells(partition: Protected | None) -> list[str]:
 def refresh(db: Session, settings: Settings) -> int:
     """Count every frozen period again; publish revisions disclosure allows.
     Returns how many releases changed."""
-    tracks = dict(db.execute(select(Channel.id, Channel.track)).all())
     found = load(db)
     shown = _shown_quarters(found)
     changed = 0
@@ -240,7 +235,12 @@ def refresh(db: Session, settings: Settings) -> int:
             continue
         frozen = _decode(row)
         counted = _count(db, settings, row.quarter, row.table_name, shown)
-        partitions, extras = _protect_counted(settings, row.table_name, counted, tracks, frozen.partitions,
+        if set(counted.partitions) != set(frozen.partitions):
+            continue  # made under another layout (deadlines were per channel): stays as published
+        # Under the k it was published with: an admin who raised k since
+        # must not make an old release show less, or more.
+        at_its_k = settings.with_overrides(k_anonymity=frozen.k, k_anonymity_misconduct=frozen.k)
+        partitions, extras = _protect_counted(at_its_k, row.table_name, counted, frozen.partitions,
                                               parent_hidden=_parent_hidden(found, row.quarter, row.table_name))
         if partitions == frozen.partitions:
             continue

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..domain.disclosure import HIDDEN, Protected, share
-from ..domain.taxonomy import OUTCOME_REMOVED
+from ..domain.taxonomy import OBSTACLE, OUTCOME_REMOVED
 from .releases import Release
 from .tables import STATES
 
@@ -40,9 +40,8 @@ class Headline:
 
 @dataclass(frozen=True)
 class Deadlines:
-    """Per channel and quarter: (met, missed), each None when hidden."""
+    """Obstacles' deadlines per quarter: (met, missed), each None when hidden."""
 
-    channel_id: str
     table: str
     by_quarter: list[tuple[str, int | None, int | None]]
 
@@ -87,22 +86,22 @@ def _shown_sum(values) -> int:
     return sum(v for v in values if v is not HIDDEN)
 
 
-def _deadline_share(found, table: str, quarters: list[str], channels: set[str]) -> float | None:
-    """The share met over the obstacle channels' shown cells (misconduct is
-    published only per year, never per quarter)."""
+def _deadline_share(found, table: str, quarters: list[str]) -> float | None:
+    """The share of obstacles' deadlines met, over the quarters shown whole
+    (misconduct is published only per year, never per quarter)."""
     met = missed = 0
     for quarter in quarters:
         release = found.get((quarter, table))
-        for channel_id, partition in (release.partitions.items() if release else ()):
-            if channel_id in channels and partition.total not in (HIDDEN, 0) and not partition.hidden:
-                met, missed = met + partition.cells["met"], missed + partition.cells["missed"]
+        partition = release.partition(OBSTACLE) if release else None
+        if partition and partition.total not in (HIDDEN, 0) and not partition.hidden:
+            met, missed = met + partition.cells["met"], missed + partition.cells["missed"]
     return met / (met + missed) if met + missed else None
 
 
 def build(found: dict[tuple[str, str], Release], quarters: list[str], years: list[str], *,
-          obstacle_channels: set[str], leadership: bool = False) -> Insights:
+          leadership: bool = False) -> Insights:
     """The page for `quarters` (oldest first); leadership adds units, outcome
-    shares and deadlines per obstacle channel."""
+    shares and the deadlines of obstacles."""
     last = quarters[-1] if quarters else None
     received = [_total(found.get((q, "category"))) for q in quarters]
     removed = [_cell(found.get((q, "outcome")), OUTCOME_REMOVED) for q in quarters]
@@ -111,8 +110,8 @@ def build(found: dict[tuple[str, str], Release], quarters: list[str], years: lis
     headline = Headline(
         first_quarter=quarters[0] if quarters else None, last_quarter=last,
         received=_shown_sum(received), removed=_shown_sum(removed), hours_saved=_shown_sum(h for h in hours if h),
-        acknowledged_in_time=_deadline_share(found, "acknowledgement", quarters, obstacle_channels),
-        feedback_in_time=_deadline_share(found, "feedback", quarters, obstacle_channels),
+        acknowledged_in_time=_deadline_share(found, "acknowledgement", quarters),
+        feedback_in_time=_deadline_share(found, "feedback", quarters),
         median_ack_days=latest_category.extras.get("median_ack_days") if latest_category else None,
         median_close_days=latest_outcome.extras.get("median_close_days") if latest_outcome else None,
     )
@@ -126,7 +125,7 @@ def build(found: dict[tuple[str, str], Release], quarters: list[str], years: lis
         insights.outcomes = _breakdown(found, "outcome", quarters)
         insights.outcome_shares = _shares(found, insights.outcomes)
         insights.units = _breakdown(found, "unit", quarters)
-        insights.deadlines = [d for d in _deadlines(found, quarters) if d.channel_id in obstacle_channels]
+        insights.deadlines = _deadlines(found, quarters)
     insights.misconduct = [(year, found[(year, "misconduct_received")].partition() if (year, "misconduct_received") in found else None,
                             found[(year, "misconduct_outcome")].partition() if (year, "misconduct_outcome") in found else None)
                            for year in years]
@@ -144,18 +143,13 @@ def _shares(found, counts: Breakdown) -> Breakdown:
 def _deadlines(found, quarters: list[str]) -> list[Deadlines]:
     result = []
     for table in ("acknowledgement", "feedback"):
-        channels: list[str] = []
+        by_quarter = []
         for quarter in quarters:
             release = found.get((quarter, table))
-            channels += [c for c in (release.partitions if release else {}) if c not in channels]
-        for channel_id in channels:
-            by_quarter = []
-            for quarter in quarters:
-                release = found.get((quarter, table))
-                partition = release.partition(channel_id) if release else None
-                by_quarter.append((quarter, partition.cells["met"] if partition else HIDDEN,
-                                   partition.cells["missed"] if partition else HIDDEN))
-            result.append(Deadlines(channel_id, table, by_quarter))
+            partition = release.partition(OBSTACLE) if release else None
+            by_quarter.append((quarter, partition.cells["met"] if partition else HIDDEN,
+                               partition.cells["missed"] if partition else HIDDEN))
+        result.append(Deadlines(table, by_quarter))
     return result
 
 

@@ -234,3 +234,24 @@ def test_misconduct_outcomes_count_how_cases_stood_on_30_june(app, db_session, s
     db_session.commit()
     cells = releases.ensure(db_session, settings, dt.date(2026, 10, 1))[("2025", "misconduct_outcome")].partition().cells
     assert cells["confirmed"] == 12 and cells["open"] == 12
+
+
+def test_deadlines_are_counted_over_all_channels_not_per_channel(app, db_session, settings):
+    """Review finding: a channel an admin routed one kind of report to had
+    its acknowledgements published, and a shown channel's total gave the
+    other's by subtraction: one IT report from the political level."""
+    from portal.models import Channel
+
+    seeded = seed_channels(db_session, settings)
+    narrow = Channel(name="Narrow", track="obstacle")
+    db_session.add(narrow)
+    db_session.flush()
+    day = dt.date(2026, 7, 6)
+    make_case(db_session, settings, day, "it_systems", chain_level="political", outcome="removed",
+              closed_on=dt.date(2026, 8, 3)).channel_id = narrow.id
+    for _ in range(23):
+        make_case(db_session, settings, day, "other", outcome="explained", closed_on=dt.date(2026, 8, 3))
+    db_session.commit()
+    deadlines = releases.ensure(db_session, settings, TODAY)[("2026-Q3", "acknowledgement")]
+    assert set(deadlines.partitions) == {"obstacle"}
+    assert deadlines.partition("obstacle").total == 24 and seeded["improvement"].id not in deadlines.partitions

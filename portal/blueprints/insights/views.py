@@ -26,8 +26,7 @@ def _method(settings) -> list[str]:
 
 def _page(template: str, quarters: list[str], years, found, *, leadership: bool):
     settings = _settings()
-    page = summary.build(found, quarters, years, obstacle_channels=names.obstacle_channels(db.session()),
-                         leadership=leadership)
+    page = summary.build(found, quarters, years, leadership=leadership)
     removed_chart = charts.columns([(quarter_label(q, short=True), [received, removed])
                                     for q, received, removed in page.removed_by_quarter])
     chain = page.breakdowns["chain_level"]
@@ -37,7 +36,7 @@ def _page(template: str, quarters: list[str], years, found, *, leadership: bool)
                            status_rows=summary.status_rows(page.status), method=_method(settings),
                            released=open_data.latest_release(found),
                            stories=stories.published(db.session(), str(get_locale()), summary.story_cells(found)),
-                           unit_names=names.units(db.session()), channel_names=names.channels(db.session()),
+                           unit_names=names.units(db.session()),
                            k_misconduct=settings.k_anonymity_misconduct)
 
 
