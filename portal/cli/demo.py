@@ -183,7 +183,7 @@ def seed_demo(session: Session, settings: Settings, echo) -> None:
         published = today() - dt.timedelta(days=days_ago)
         session.add(PublishedSummary(
             language=language, category=category, chain_level=chain, quarter=quarter_of(published),
-            title=title, body_html=clean_story_html(body), hours_saved_per_year=40,
+            title=title, body_html=clean_story_html(body),
             status=SUMMARY_APPROVED, written_by=users["anna"].id, approved_by=users["bjorn"].id,
             published_on=published,
         ))
@@ -210,7 +210,7 @@ def _draft_a_story(session: Session, author) -> None:
     report.publish_consent = True
     stories.draft_story(session, author, report, stories.StoryText(
         "Ett formulär i stället för tre", "<p>Tre blanketter för samma sak har blivit <strong>en</strong>.</p>",
-        30, "sv"))
+        "sv"))
 
 
 def _ready_demo_handlers(session: Session, settings: Settings, handlers) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import ID_LENGTH, Base, new_id, utcnow
@@ -33,7 +33,6 @@ class PublishedSummary(Base):
     quarter: Mapped[str] = mapped_column(String(7))  # e.g. "2026-Q3"
     title: Mapped[str] = mapped_column(String(200))
     body_html: Mapped[str] = mapped_column(Text)
-    hours_saved_per_year: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=SUMMARY_DRAFT)
     written_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

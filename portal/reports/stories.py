@@ -34,7 +34,6 @@ class StoryRefused(Exception):
 class StoryText:
     title: str
     body: str
-    hours_saved: int | None
     language: str
 
 
@@ -54,7 +53,7 @@ def draft_story(db: Session, user: User, report: Report, text: StoryText) -> Pub
 
 def _set_text(summary: PublishedSummary, text: StoryText) -> None:
     summary.title, summary.body_html = text.title.strip()[:200], clean_story_html(text.body)
-    summary.hours_saved_per_year, summary.language = text.hours_saved, text.language
+    summary.language = text.language
 
 
 def of_report(db: Session, report: Report) -> PublishedSummary | None:
@@ -106,16 +105,17 @@ def decided_by_others(db: Session, user: User) -> list[PublishedSummary]:
 
 
 def approve(db: Session, user: User, story: PublishedSummary, text: StoryText) -> bool:
-    """Publish the story as it stands; only quarter, category, chain level,
-    hours and the text are ever shown. If the reviewer changed it, it is not
+    """Publish the story as it stands; only quarter, category, chain level
+    and the text are ever shown (not its hours: the quarter's published
+    total less the stories' hours gave a case without a story away). If the reviewer changed it, it is not
     published: it becomes the reviewer's draft, for another person (such as
     its first author) to approve, so two people always saw what goes out.
     Returns whether it was published."""
     if story.status != SUMMARY_DRAFT or not may_decide(db, user, story):
         raise StoryRefused()
-    before = (story.title, story.body_html, story.hours_saved_per_year, story.language)
+    before = (story.title, story.body_html, story.language)
     _set_text(story, text)
-    if (story.title, story.body_html, story.hours_saved_per_year, story.language) != before:
+    if (story.title, story.body_html, story.language) != before:
         story.written_by = user.id
         audit.record(db, "story.edit", actor_user_id=user.id, target_type="story", target_id=story.id)
         return False

@@ -63,7 +63,7 @@ def closed_case(session, settings, seeded, *, closed_on=LONG_AGO, track="obstacl
     story = None
     if track == "obstacle":
         story = work.close(session, handler, case, outcome, hours_saved=40,
-                           story=stories.StoryText(marks["story"], marks["story"], 40, "sv"))
+                           story=stories.StoryText(marks["story"], marks["story"], "sv"))
     else:
         work.close(session, handler, case, outcome)
     case.report.closed_on = closed_on

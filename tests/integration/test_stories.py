@@ -74,7 +74,7 @@ def test_a_story_whose_removed_count_is_hidden_is_not_published(app, db_session,
     bjorn = signed_in(app, db_session, world, "bjorn")
     from portal.domain.sanitize import editable_story
 
-    as_drafted = {"title": story.title, "body": editable_story(story.body_html), "hours_saved": "40", "language": "en"}
+    as_drafted = {"title": story.title, "body": editable_story(story.body_html), "language": "en"}
     assert _decide(bjorn, story, "approve", as_drafted).status_code == 302
     db_session.expire_all()
     assert story.status == "approved"
@@ -97,11 +97,11 @@ def test_the_story_is_sanitised_shown_on_the_case_and_editable_by_its_author(app
     page = anna.get(f"/handler/case/{submitted.report_id}", headers=EN).get_data(as_text=True)
     assert "Three systems become one" in page and "Save the draft" in page
     case = f"/handler/case/{submitted.report_id}"
-    edited = anna.post_form(case, {"title": "One system now", "body": "<p>Better.</p>", "hours_saved": "50",
+    edited = anna.post_form(case, {"title": "One system now", "body": "<p>Better.</p>",
                                    "language": "en"}, action=f"{case}/story")
     assert edited.status_code == 302
     db_session.expire_all()
-    assert (story.title, story.hours_saved_per_year) == ("One system now", 50)
+    assert story.title == "One system now"
     # An empty title comes back with the error and what was typed.
     again = anna.post_form(case, {"title": "", "body": "<p>Kept text</p>", "language": "en"}, action=f"{case}/story",
                            headers=EN)
@@ -124,7 +124,7 @@ def test_an_edited_story_goes_back_and_an_approved_one_waits_for_its_quarter(app
     menu = bjorn.get("/handler/", headers=EN).get_data(as_text=True)
     assert "Stories to review (1)" in menu
     # Bjorn edits: not published, it becomes his draft for Anna to approve.
-    edited = {"title": "Three systems became one", "body": "<p>Edited.</p>", "hours_saved": "60", "language": "en"}
+    edited = {"title": "Three systems became one", "body": "<p>Edited.</p>", "language": "en"}
     assert _decide(bjorn, story, "approve", edited).status_code == 302
     db_session.expire_all()
     assert story.status == "draft" and story.written_by == world["people"]["bjorn"].id
@@ -139,6 +139,9 @@ def test_an_edited_story_goes_back_and_an_approved_one_waits_for_its_quarter(app
     later(monkeypatch)
     public = app.test_client().get("/insights", headers=EN).get_data(as_text=True)
     assert "Three systems became one" in public and "Edited." in public
+    # No hours on a story: the quarter's total less the stories' hours would
+    # give the hours of a case without a story (review finding).
+    assert "about 40 hours" not in public
     actions = set(db_session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == story.id)))
     assert {"story.draft", "story.approve"} <= actions
     # Withdrawn: gone from the public page.

@@ -90,7 +90,7 @@ def close(report_id):
         return _case_page(report_id, 400, close_form=form)
     try:
         story = stories.StoryText(form.summary_title.data or "", form.summary_body.data or "",
-                                  form.hours_saved.data, form.summary_language.data or str(get_locale()))
+                                  form.summary_language.data or str(get_locale()))
         work.close(db.session(), g.staff.user, opened, form.outcome.data, hours_saved=form.hours_saved.data,
                    story=story)
     except TransitionError:

@@ -89,20 +89,17 @@ class StoryForm(FlaskForm):
 
     title = StringField(_l("Title"), validators=[required(), Length(max=200)])
     body = TextAreaField(_l("Story"), validators=[required(), Length(max=STORY_MAX)])
-    hours_saved = IntegerField(_l("Estimated hours given back per year"),
-                               validators=[Optional(), NumberRange(min=0, max=1_000_000)])
     language = SelectField(_l("Language"), choices=options(STORY_LANGUAGES), validators=[required()])
 
     def text(self):
         from ...reports.stories import StoryText
 
-        return StoryText(self.title.data, self.body.data, self.hours_saved.data, self.language.data)
+        return StoryText(self.title.data, self.body.data, self.language.data)
 
     @classmethod
     def of(cls, story) -> "StoryForm":
         """Filled with a stored story's text, to edit or approve."""
-        return cls(formdata=None, title=story.title, body=editable_story(story.body_html), hours_saved=story.hours_saved_per_year,
-                   language=story.language)
+        return cls(formdata=None, title=story.title, body=editable_story(story.body_html), language=story.language)
 
 
 class GrantForm(FlaskForm):
