@@ -44,11 +44,17 @@ def purge_command(dry_run: bool) -> None:
     with db.unit_of_work() as work:
         removed = sealed_session.purge_expired(work)
         tokens = form_tokens.purge(work)
-    compacted = db.compact_after_delete()
+    log = db.compact_after_delete()
     click.echo(f"Cases deleted after their retention time: {purged}"
                + (f" ({due - purged} deleted by another run at the same time)" if purged < due else "")
                + f". Expired sessions removed: {removed}. Old form tokens removed: {tokens}."
-               + (" SQLite's write-ahead log checkpointed and emptied." if compacted else ""))
+               + (" SQLite's write-ahead log checkpointed and emptied." if log == db.WAL_EMPTIED else ""))
+    if log == db.WAL_BUSY:
+        click.echo("SQLite's write-ahead log could not be emptied: another connection is still reading "
+                   "(a backup, a long export, an sqlite3 shell). Until it is, pages of what was deleted "
+                   "may remain in the -wal file. Run the purge again when nothing else reads the database.",
+                   err=True)
+        sys.exit(1)
 
 
 def purge_cases(today, *, show_progress: bool) -> tuple[int, int]:

@@ -7,6 +7,7 @@ CLI command is one unit of work too (`unit_of_work`).
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
@@ -91,17 +92,35 @@ def unit_of_work() -> Iterator[Session]:
     db_session.commit()
 
 
-def compact_after_delete() -> bool:
+WAL_EMPTIED, WAL_BUSY, NOT_SQLITE = "emptied", "busy", "not_sqlite"
+
+
+def compact_after_delete(attempts: int = 5, pause: float = 2.0) -> str:
     """After a purge on SQLite: copy the write-ahead log into the database
     and truncate it, so that no page written before the deletion stays in
-    the log (secure_delete has zeroed the database's own copy). False on
-    another database, whose docs/deployment.md says what VACUUM does."""
+    the log (secure_delete has zeroed the database's own copy). A reader
+    holding an old snapshot (a backup, a long export, an sqlite3 shell)
+    keeps the log from being emptied: then WAL_BUSY, after a few tries, and
+    the caller must say so (review finding: it said "emptied" while the
+    purged case was still in the -wal file). NOT_SQLITE on another
+    database, whose docs/deployment.md says what VACUUM does."""
     engine = database().engine
     if engine.dialect.name != "sqlite":
-        return False
+        return NOT_SQLITE
     with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return True
+        # A reader is waited for here, in short tries, not for the 60 s a writer waits.
+        waits = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(pause * 1000)}")
+        try:
+            for attempt in range(attempts):
+                busy, _pages, _copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+                if not busy:
+                    return WAL_EMPTIED
+                if attempt + 1 < attempts:
+                    time.sleep(pause)
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(waits)}")
+    return WAL_BUSY
 
 
 def _commit_request(response):

@@ -298,3 +298,33 @@ def test_pages_that_listed_the_case_still_open_after_the_purge(app, db_session, 
     for url in ("/handler/", "/handler/?status=closed", "/handler/stories", "/insights", "/insights/trends",
                 "/insights/data.json"):
         assert client.get(url).status_code == 200, url
+
+
+def test_a_purge_that_cannot_empty_the_log_says_so_and_fails(app, db_session, settings, database, monkeypatch):
+    """Review finding: with a reader holding an old snapshot the purge said
+    the write-ahead log was emptied, and the purged case was still in it."""
+    import functools
+    import sqlite3
+
+    from portal.web import db as web_db
+
+    seeded = seed_channels(db_session, settings)
+    closed_case(db_session, settings, seeded)
+    db_session.close()
+    if database.file is None:  # PostgreSQL: no log to empty, and nothing claimed about one
+        output = run_purge(app)
+        assert "Cases deleted after their retention time: 1" in output and "write-ahead" not in output
+        return
+    reader = sqlite3.connect(database.file)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM reports").fetchone()  # a snapshot from before the purge
+    quick = functools.partial(web_db.compact_after_delete, pause=0.05)  # the same tries, shorter waits
+    monkeypatch.setattr(web_db, "compact_after_delete", quick)
+    try:
+        result = app.test_cli_runner().invoke(args=["portal", "purge"])
+    finally:
+        reader.rollback()
+        reader.close()
+    assert result.exit_code == 1 and "could not be emptied" in result.output
+    assert "checkpointed and emptied" not in result.output
+    assert "checkpointed and emptied" in run_purge(app)  # nothing reads now: emptied
