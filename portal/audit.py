@@ -4,6 +4,7 @@ a reporter. The chain rules are in domain/audit_chain.py."""
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import json
 import secrets
 from dataclasses import dataclass
@@ -101,6 +102,16 @@ def record(session: Session, action: str, *, actor_user_id: str | None = None,
         except IntegrityError:
             continue
     raise RuntimeError("could not append to the audit log")
+
+
+def authentic(session: Session, event: AuditEvent) -> bool:
+    """Whether the log's key vouches for this one event as stored (its MAC;
+    where it stands in its lane is verify()'s business)."""
+    fields = AuditFields(lane=event.lane, seq=event.seq, at=event.at, actor_user_id=event.actor_user_id,
+                         action=event.action, target_type=event.target_type, target_id=event.target_id,
+                         detail=event.detail)
+    return event.format == KEYED and hmac.compare_digest(
+        bytes(event.hash), keyed_hash(_key(session), bytes(event.prev_hash), fields))
 
 
 def verify(session: Session, legacy_head: bytes | None = None) -> Break | None:

@@ -35,12 +35,14 @@ def purge_command(dry_run: bool) -> None:
     """Delete cases past their channel's retention (crypto-shredding), expired sessions and old form tokens (cron)."""
     today = models_today()
     if dry_run:
-        due = retention.expired(db.session(), today)
+        found = retention.expired(db.session(), today)
+        due = [case for case in found if case.proven]
         click.echo(f"Would delete {len(due)} case(s) past their retention time; nothing changed (dry run).")
         for case in due:
             click.echo(f"  closed {case.closed_on}, to be deleted from {case.expired_on}")
+        _say_unproven(len(found) - len(due))
         return
-    due, purged = purge_cases(today, show_progress=True)
+    due, purged, unproven = purge_cases(today, show_progress=True)
     with db.unit_of_work() as work:
         removed = sealed_session.purge_expired(work)
         tokens = form_tokens.purge(work)
@@ -49,17 +51,29 @@ def purge_command(dry_run: bool) -> None:
                + (f" ({due - purged} deleted by another run at the same time)" if purged < due else "")
                + f". Expired sessions removed: {removed}. Old form tokens removed: {tokens}."
                + (" SQLite's write-ahead log checkpointed and emptied." if log == db.WAL_EMPTIED else ""))
+    _say_unproven(unproven)
     if log == db.WAL_BUSY:
         click.echo("SQLite's write-ahead log could not be emptied: another connection is still reading "
                    "(a backup, a long export, an sqlite3 shell). Until it is, pages of what was deleted "
                    "may remain in the -wal file. Run the purge again when nothing else reads the database.",
                    err=True)
+    if unproven or log == db.WAL_BUSY:
         sys.exit(1)
 
 
-def purge_cases(today, *, show_progress: bool) -> tuple[int, int]:
-    """(cases due, cases this run shredded): each case in a transaction of its own."""
-    due = retention.expired(db.session(), today)
+def _say_unproven(count: int) -> None:
+    if count:
+        click.echo(f"{count} case(s) look closed long enough ago, but the audit log does not vouch for "
+                   "their closing on that day: the database may have been changed. They were not deleted; "
+                   "run `portal audit verify` and look at their history.", err=True)
+
+
+def purge_cases(today, *, show_progress: bool) -> tuple[int, int, int]:
+    """(cases due, cases this run shredded, cases left alone because the
+    audit log does not vouch for their closing): each case in a transaction
+    of its own."""
+    found = retention.expired(db.session(), today)
+    due = [case for case in found if case.proven]
     db.session().rollback()  # the read's snapshot ends: each case is claimed afresh
     purged = 0
     # A bar on a terminal only: a cron log gets the summary line.
@@ -68,7 +82,7 @@ def purge_cases(today, *, show_progress: bool) -> tuple[int, int]:
         for case in cases:
             with db.unit_of_work() as work:
                 purged += retention.shred(work, case.report_id, today)
-    return len(due), purged
+    return len(due), purged, len(found) - len(due)
 
 
 @portal_cli.command("insights-refresh")

@@ -36,7 +36,9 @@ def transition(session: Session, report: Report, dek: bytes, target: str, *, out
                         outcome=outcome, occurred_on=on, actor_user_id=actor_user_id)
     chains.extend(report, dek, chains.TIMELINE, event, previous)
     session.add(event)
+    # The day goes into the log too: the purge trusts a closing date only
+    # when the log's MAC vouches for it (reports/retention.py).
     audit.record(session, f"case.{target}", actor_user_id=actor_user_id, target_type="report",
-                 target_id=report.id, outcome=outcome)
+                 target_id=report.id, outcome=outcome, on=on.isoformat())
     session.flush()
     return event

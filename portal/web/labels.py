@@ -289,6 +289,7 @@ AUDIT_DETAILS = {
     "keys_destroyed": _l("Case keys destroyed"),
     "new_key_pair": _l("New key pair"),
     "outcome": _l("Outcome"),
+    "on": _l("Day"),
     "requested_by": _l("Requested by"),
     "retention_months": _l("Keep closed cases for (months)"),
     "roles": _l("Roles"),

@@ -62,16 +62,10 @@ def closed_case(session, settings, seeded, *, closed_on=LONG_AGO, track="obstacl
     outcome = "removed" if track == "obstacle" else "confirmed"
     story = None
     if track == "obstacle":
-        story = work.close(session, handler, case, outcome, hours_saved=40,
+        story = work.close(session, handler, case, outcome, hours_saved=40, on=closed_on,
                            story=stories.StoryText(marks["story"], marks["story"], "sv"))
     else:
-        work.close(session, handler, case, outcome)
-    case.report.closed_on = closed_on
-    # Backdated as if closed then (the timeline's MAC no longer matters: it goes).
-    session.flush()
-    closing = session.scalars(select(StatusEvent).where(StatusEvent.report_id == case.report.id)
-                              .order_by(StatusEvent.seq.desc())).first()
-    closing.occurred_on = closed_on
+        work.close(session, handler, case, outcome, on=closed_on)
     if approve_story and story is not None:
         story.status = SUMMARY_APPROVED
     session.commit()
@@ -267,8 +261,8 @@ def test_two_purges_at_once_delete_each_case_once(app, db_session, settings, dat
     assert errors == []
     # A run that starts after the other has finished finds fewer due: what
     # matters is that together they purge each case once.
-    assert len(results) == 2 and all(purged <= due <= 4 for due, purged in results)
-    assert sum(purged for _, purged in results) == 4
+    assert len(results) == 2 and all(purged <= due <= 4 and unproven == 0 for due, purged, unproven in results)
+    assert sum(purged for _, purged, _ in results) == 4
     db_session.expire_all()
     assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "case.purge")) == 4
@@ -328,3 +322,44 @@ def test_a_purge_that_cannot_empty_the_log_says_so_and_fails(app, db_session, se
     assert result.exit_code == 1 and "could not be emptied" in result.output
     assert "checkpointed and emptied" not in result.output
     assert "checkpointed and emptied" in run_purge(app)  # nothing reads now: emptied
+
+
+def test_a_closing_the_audit_log_does_not_vouch_for_is_not_purged(app, db_session, settings):
+    """Review finding: a database writer marked an open case closed long ago,
+    and the purge shredded it as routine retention. Now the last status
+    step in the audit log must be that closing, on that day, under the
+    log's key; otherwise the case stays and the purge says so."""
+    seeded = seed_channels(db_session, settings)
+    genuine, _, _ = closed_case(db_session, settings, seeded)
+    moved, _, _ = closed_case(db_session, settings, seeded)
+    forged = new_report(db_session, settings).report_id  # still new: never closed
+    db_session.execute(text("UPDATE reports SET status = 'closed', closed_on = :day WHERE id = :id"),
+                       {"day": LONG_AGO, "id": forged})
+    db_session.execute(text("UPDATE reports SET closed_on = :day WHERE id = :id"),
+                       {"day": LONG_AGO - dt.timedelta(days=400), "id": moved})  # closed, but not then
+    db_session.commit()
+    dry = app.test_cli_runner().invoke(args=["portal", "purge", "--dry-run"])
+    assert "Would delete 1 case(s)" in dry.output and "2 case(s) look closed" in dry.output
+    result = app.test_cli_runner().invoke(args=["portal", "purge"])
+    assert result.exit_code == 1 and "2 case(s) look closed" in result.output
+    db_session.expire_all()
+    assert db_session.get(Report, genuine).purged_on is not None
+    assert db_session.get(Report, forged).purged_on is None and db_session.get(Report, moved).purged_on is None
+    assert counts_for(db_session, forged)["ReportKey"] > 0  # its keys are all there
+
+
+def test_a_forged_closing_event_does_not_count(app, db_session, settings):
+    """Nor does an audit row the database writer added: it has no valid MAC."""
+    from portal.models import AuditEvent
+
+    seed_channels(db_session, settings)
+    report_id = new_report(db_session, settings).report_id
+    db_session.execute(text("UPDATE reports SET status = 'closed', closed_on = :day WHERE id = :id"),
+                       {"day": LONG_AGO, "id": report_id})
+    last = db_session.scalars(select(AuditEvent).order_by(AuditEvent.at.desc())).first()
+    db_session.add(AuditEvent(lane=last.lane, seq=last.seq + 1, format=1, at=last.at, action="case.closed",
+                              target_type="report", target_id=report_id,
+                              detail=f'{{"on":"{LONG_AGO.isoformat()}","outcome":"removed"}}',
+                              prev_hash=last.hash, hash=secrets.token_bytes(32)))
+    db_session.commit()
+    assert not retention.closing_proven(db_session, report_id, LONG_AGO)
