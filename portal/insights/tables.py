@@ -104,13 +104,7 @@ def count_quarters(db: Session, wanted: list[str], table: str,
                                      PRINCIPLES + (NOT_STATED,))
         return {q: Counted({"all": c}) for q, c in counts.items()}
     if table == "unit":
-        # Every unit is a cell, protected like any partition. Merging the
-        # small ones per quarter named a different set each quarter, and a
-        # reader who knows the unit list could bound a merged unit to 2..4
-        # (review finding).
-        units = tuple(db.scalars(select(Unit.id).order_by(Unit.name)))
-        by_unit = _grouped_by_quarter(db, func.coalesce(Report.unit_id, NO_UNIT), wanted, units + (NO_UNIT,))
-        return {q: Counted({"all": c}) for q, c in by_unit.items()}
+        return _units_by_quarter(db, wanted)
     if table in ("outcome", "removed_category"):
         return _closings_by_quarter(db, wanted, table)
     if table == "status":
@@ -118,6 +112,28 @@ def count_quarters(db: Session, wanted: list[str], table: str,
     if table in ("acknowledgement", "feedback"):
         return _deadlines(db, table, wanted)
     raise ValueError(f"no such table: {table}")
+
+
+def _units_by_quarter(db: Session, wanted: list[str]) -> dict[str, Counted]:
+    """Every unit reporters could choose in the quarter is a cell, protected
+    like any partition; units retired before it or made after it are not
+    cells at all. Merging the small ones named a different set each quarter
+    (a merged unit was then 2..4), and a cell known to be 0 let a reader of
+    the rule pin the hidden ones beside it (review findings). A report that
+    names a unit outside its quarter (only a database writer makes one)
+    counts as naming none, so the cells stay those anyone can list."""
+    units = list(db.execute(select(Unit.id, Unit.created_on, Unit.retired_on).order_by(Unit.name)))
+    everyone = tuple(unit_id for unit_id, _, _ in units)
+    by_unit = _grouped_by_quarter(db, func.coalesce(Report.unit_id, NO_UNIT), wanted, everyone + (NO_UNIT,))
+    result = {}
+    for q, counts in by_unit.items():
+        start, end = quarters.start_of(q), quarters.end_of(q)
+        choosable = [unit_id for unit_id, made, retired in units
+                     if (made is None or made < end) and (retired is None or retired >= start)]
+        cells = {unit_id: counts.get(unit_id, 0) for unit_id in choosable}
+        cells[NO_UNIT] = sum(counts.values()) - sum(cells.values())
+        result[q] = Counted({"all": cells})
+    return result
 
 
 def count_quarter(db: Session, quarter: str, table: str, shown_quarters: frozenset[str]) -> Counted:

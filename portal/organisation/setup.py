@@ -13,6 +13,7 @@ from .. import audit
 from ..domain import retention, routing
 from ..domain.taxonomy import CATEGORIES, CHAIN_LEVELS, OBSTACLE, TRACKS
 from ..models import Channel, Membership, Report, RoutingRule, Unit, User
+from ..models.base import today
 
 NAME_TAKEN = "name_taken"
 RETENTION_TOO_LONG = "retention_too_long"
@@ -120,7 +121,7 @@ def _unit_name_taken(db: Session, name: str, unit_id: str | None) -> bool:
 def add_unit(db: Session, actor: User, name: str) -> Unit:
     if _unit_name_taken(db, name, None):
         raise SetupRefused(NAME_TAKEN)
-    unit = Unit(name=name.strip())
+    unit = Unit(name=name.strip(), created_on=today())
     db.add(unit)
     db.flush()
     audit.record(db, "unit.create", actor_user_id=actor.id, target_type="unit", target_id=unit.id)
@@ -139,6 +140,9 @@ def set_unit_active(db: Session, actor: User, unit: Unit, active: bool) -> None:
     """Retired: reporters can no longer choose it; its cases keep it, and
     the statistics still count them under it."""
     unit.active = active
+    # Restored: choosable again from now on; the quarters it was retired
+    # for were frozen without it, as they ended.
+    unit.retired_on = None if active else today()
     db.flush()
     audit.record(db, "unit.restore" if active else "unit.retire", actor_user_id=actor.id, target_type="unit",
                  target_id=unit.id)
