@@ -190,9 +190,12 @@ def protect_bounded(counts: Mapping[str, int], k: int, bounds: Mapping[str, Boun
         return Protected(dict(counts), 0)  # nobody in the group: nothing to hide
     if total < k:
         return Protected({key: HIDDEN for key in counts}, HIDDEN)
-    if not _needs_hiding(counts, k, bounds):
-        return Protected(dict(counts), total)
     known_zero = {key for key, bound in bounds.items() if key in counts and bound.largest == 0}
+    # With two cells or fewer left free, "hidden" would say that one of
+    # them is small, which rules out a range in the middle (review finding:
+    # stale was then 1..4 or 8..11): they are hidden whatever they hold.
+    if len(counts) - len(known_zero) > 2 and not _needs_hiding(counts, k, bounds):
+        return Protected(dict(counts), total)
     return Protected({key: 0 if key in known_zero else HIDDEN for key in counts}, total)
 
 

@@ -178,7 +178,7 @@ INSIGHT_METHOD = (
     _l("Figures are published per quarter once it has ended, and then kept as first published. A later correction is shown only if it hides exactly what the first release hid."),
     _l("A count of 1 to %(k)d is never shown (for misconduct reports 1 to %(k_misconduct)d); if a quarter has fewer reports than that, none of its figures are shown. Where a count is hidden, enough other counts are hidden with it, zeros included, that neither the totals nor which counts are hidden can be used to work it out."),
     _l("Every unit is counted on its own and protected like the other counts. Misconduct reports are shown only as yearly totals, and their outcomes once, on 1 July the year after, when the cases have had time to close."),
-    _l("The status table and the outcome table count some of the same cases (an obstacle removed this quarter is in both). The status table is therefore shown whole or not at all: if any status holds too few, or rests on a hidden count, only its total is shown."),
+    _l("The status table and the outcome table count some of the same cases (an obstacle removed this quarter is in both). The status table is therefore shown whole or not at all: if any status holds too few, rests on a hidden count, or is one of only two that can hold cases, only its total is shown."),
 )
 
 STORY_STATES = {
