@@ -4,6 +4,7 @@ that exists) are here; the forms check the rest. A refused change raises
 SetupRefused with a code the admin pages translate."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..domain import retention, routing
-from ..domain.taxonomy import CATEGORIES, CHAIN_LEVELS, OBSTACLE, TRACKS
+from ..domain.taxonomy import CATEGORIES, CHAIN_LEVELS, OBSTACLE, STATUS_CLOSED, TRACKS
 from ..models import Channel, Membership, Report, RoutingRule, Unit, User
 from ..models.base import today
 
@@ -62,6 +63,19 @@ def create_channel(db: Session, actor: User, track: str, text: ChannelText) -> C
     audit.record(db, "channel.create", actor_user_id=actor.id, target_type="channel", target_id=channel.id,
                  track=track, retention_months=text.retention_months)
     return channel
+
+
+def due_sooner(db: Session, channel: Channel, months: int, on: dt.date) -> int:
+    """How many of the channel's closed cases a shorter retention would make
+    due for deletion by `on` that are not due now: what the admin confirms
+    before shortening it (review finding: one change could delete them all
+    at the next purge, unannounced)."""
+    closed = db.scalars(select(Report.closed_on).where(
+        Report.channel_id == channel.id, Report.status == STATUS_CLOSED, Report.closed_on.is_not(None),
+        Report.purged_on.is_(None)))
+    return sum(1 for closed_on in closed
+               if retention.expires_on(closed_on, channel.track, months) <= on
+               < retention.expires_on(closed_on, channel.track, channel.retention_months))
 
 
 def update_channel(db: Session, actor: User, channel: Channel, text: ChannelText) -> None:

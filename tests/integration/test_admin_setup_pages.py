@@ -262,3 +262,38 @@ def test_without_units_the_form_does_not_ask_for_one(admin, app, db_session):
     db_session.commit()
     form = app.test_client().get("/report/obstacle?category=other&chain_level=management", headers=EN)
     assert 'name="unit"' not in form.get_data(as_text=True)
+
+
+def test_shortening_retention_says_how_many_cases_go_and_asks_first(admin, db_session, settings):
+    """Admin review: one change from 24 to 1 month made 30 closed cases due
+    at the next purge, unannounced. The count is shown, and only a post
+    that confirms it changes the channel."""
+    import datetime as dt
+
+    from portal.models import Report
+    from portal.reports import workflow
+
+    channel = admin["improvement"]
+    for closed_on in (dt.date.today() - dt.timedelta(days=100), dt.date.today() - dt.timedelta(days=400),
+                      dt.date.today() - dt.timedelta(days=5)):
+        submitted = new_report(db_session, settings)
+        report = db_session.get(Report, submitted.report_id)
+        workflow.transition(db_session, report, submitted.data_key, "acknowledged", on=closed_on)
+        workflow.transition(db_session, report, submitted.data_key, "closed", outcome="explained", on=closed_on)
+    db_session.commit()
+    asked = admin["client"].post_form(f"/admin/channels/{channel.id}", channel_data(retention_months="2"),
+                                      headers=EN)
+    body = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "2 closed cases will be deleted at the next purge" in body
+    assert 'name="confirm_sooner" value="2"' in body and 'value="2"' in body
+    db_session.expire_all()
+    assert channel.retention_months == 24 and not audited(db_session, "channel.update")
+    # A confirmation of another count (the cases changed meanwhile) asks again.
+    stale = admin["client"].post_form(f"/admin/channels/{channel.id}",
+                                      channel_data(retention_months="2", confirm_sooner="1"), headers=EN)
+    assert stale.status_code == 200 and "2 closed cases will be deleted" in stale.get_data(as_text=True)
+    done = admin["client"].post_form(f"/admin/channels/{channel.id}",
+                                     channel_data(retention_months="2", confirm_sooner="2"))
+    assert done.status_code == 302
+    db_session.expire_all()
+    assert channel.retention_months == 2

@@ -3,11 +3,12 @@ and members. Adding a handler queues key grants for the channel's cases
 (a key holder approves them); it gives the admin nothing to read."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
 
 from ...domain import retention
 from ...models import Channel, User
+from ...models.base import today
 from ...organisation import setup
 from ...reports import grants
 from ...trust import statements
@@ -61,7 +62,8 @@ def new_channel():
     return render_template("admin/channel_new.html", form=form), 400 if form.errors else 200
 
 
-def _channel_page(channel: Channel, form: ChannelForm, member_form: MemberForm, status: int = 200):
+def _channel_page(channel: Channel, form: ChannelForm, member_form: MemberForm, status: int = 200,
+                  sooner: int = 0):
     session = db.session()
     member_form.user_id.choices = [("", "–")] + [(u.id, f"{u.display_name} ({u.username})")
                                                  for u in setup.member_candidates(session, channel)]
@@ -69,7 +71,7 @@ def _channel_page(channel: Channel, form: ChannelForm, member_form: MemberForm, 
     people = [(user, statements.is_anchored(session, settings, user, channel.id))
               for user in setup.members(session, channel)]
     return render_template("admin/channel.html", channel=channel, form=form, member_form=member_form,
-                           people=people, longest=retention.longest(channel.track)), status
+                           people=people, longest=retention.longest(channel.track), sooner=sooner), status
 
 
 @bp.get("/channels/<channel_id>", endpoint="channel")
@@ -86,6 +88,10 @@ def update_channel(channel_id):
     form = ChannelForm()
     form.track.data = found.track  # fixed once made; whatever was posted is ignored
     if form.validate():
+        sooner = setup.due_sooner(db.session(), found, form.retention_months.data, today())
+        if sooner and request.form.get("confirm_sooner") != str(sooner):
+            # Shown first, with the same input: the admin confirms the count.
+            return _channel_page(found, form, MemberForm(formdata=None), 200, sooner=sooner)
         try:
             setup.update_channel(db.session(), g.staff.user, found, _text(form))
         except setup.SetupRefused as refusal:
