@@ -1,10 +1,14 @@
 """An administrator's changes to staff accounts: roles, and deactivation.
 
-Deactivating destroys what let the person read cases: every report key
-wrapped for them, their waiting grants and their sessions. Cases only they
-held a key to stay readable only through the escrow key (`grant-pending`
-for a colleague added to the channel): `sole_holder_cases` says how many
-before the change is confirmed. An administrator never becomes a reader by
+Deactivating destroys what let the person read cases: the report keys
+wrapped for them, their waiting grants and their sessions. A key to a case
+nobody else can open, and the escrow key does not cover, is kept (unusable
+while the account is off): destroying it would lose the case for good, and
+one administrator could so bury a case (review finding); reactivating the
+account lets the person share it. Cases only they held a key to but escrow
+covers stay readable through the escrow key (`grant-pending` for a
+colleague added to the channel): `sole_holder_cases` says how many before
+the change is confirmed. An administrator never becomes a reader by
 any of this: roles give no keys, and keys come from a holder or escrow.
 """
 from __future__ import annotations
@@ -61,7 +65,13 @@ def set_roles(db: Session, actor: User, user: User, roles: set[str]) -> None:
 
 
 def _destroy_keys(db: Session, user: User) -> int:
-    keys = db.execute(delete(ReportKey).where(ReportKey.user_id == user.id)
+    """The person's keys to cases someone else can still open (an active
+    handler's key, or escrow), and their grants; the rest are kept."""
+    other_key, other_user = aliased(ReportKey), aliased(User)
+    replaceable = select(Report.id).where(Report.escrow_wrapped_key.is_not(None)).union(
+        select(other_key.report_id).join(other_user, other_user.id == other_key.user_id)
+        .where(other_key.user_id != user.id, other_user.active, other_user.is_handler))
+    keys = db.execute(delete(ReportKey).where(ReportKey.user_id == user.id, ReportKey.report_id.in_(replaceable))
                       .execution_options(synchronize_session=False)).rowcount
     db.execute(delete(KeyGrant).where(KeyGrant.user_id == user.id).execution_options(synchronize_session=False))
     return keys
@@ -79,3 +89,11 @@ def deactivate(db: Session, actor: User, user: User) -> int:
     audit.record(db, "user.deactivate", actor_user_id=actor.id, target_type="user", target_id=user.id,
                  keys_destroyed=keys_destroyed)
     return keys_destroyed
+
+
+def reactivate(db: Session, actor: User, user: User) -> None:
+    """The account may sign in again, with the keys it kept (none to cases
+    others could open: those went at deactivation)."""
+    user.active = True
+    db.flush()
+    audit.record(db, "user.reactivate", actor_user_id=actor.id, target_type="user", target_id=user.id)

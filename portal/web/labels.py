@@ -228,6 +228,7 @@ AUDIT_ACTIONS = {
     "user.create": _l("Created an account"),
     "user.roles": _l("Changed an account's roles"),
     "user.deactivate": _l("Deactivated an account"),
+    "user.reactivate": _l("Reactivated an account"),
     "channel.member_added": _l("Added a member to a channel"),
     "channel.member_removed": _l("Removed a member from a channel"),
     "channel.create": _l("Created a channel"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.models import ReportKey, User
+from portal.models import AuditEvent, ReportKey, User
 from portal.staff.accounts import create_user
 from support import FormClient, HANDLER_PASSWORD, csrf_token_from, new_report, seed_channels, signed_in
 
@@ -52,10 +52,12 @@ def test_every_admin_page_is_for_admins_only_and_shows_no_case_content(world, ap
         assert anonymous.status_code == 302 and "/handler/login" in anonymous.headers["Location"], url
 
 
-def test_deactivation_shows_what_is_lost_then_needs_a_token(world, db_session):
+def test_deactivation_shows_what_is_lost_then_needs_a_token(world, db_session, settings):
     admin_client, anna = world["clients"]["admin"], world["anna"]
+    shared = new_report(db_session, settings)  # Anna and Bjorn hold it
     page = admin_client.get(f"/admin/people/{anna.id}/deactivate", headers=EN).get_data(as_text=True)
-    assert "1 case only this person can open" in page and "lost for good" in page
+    assert "1 case only this person can open" in page and "The key to 1 case that nothing else can open is kept" \
+        in page
     assert admin_client.post(f"/admin/people/{anna.id}/deactivate", data={}).status_code == 400
     assert admin_client.post(f"/admin/people/{anna.id}/deactivate",
                              data={"csrf_token": "wrong"}).status_code == 400
@@ -65,11 +67,19 @@ def test_deactivation_shows_what_is_lost_then_needs_a_token(world, db_session):
     assert done.status_code == 302
     db_session.expire_all()
     assert not db_session.get(User, anna.id).active
-    assert db_session.query(ReportKey).filter_by(user_id=anna.id).count() == 0
+    # Review finding: one admin could bury a case by destroying its only key.
+    # The key to the case only Anna can open stays; the shared one goes.
+    assert [key.report_id for key in db_session.query(ReportKey).filter_by(user_id=anna.id)] \
+        == [world["report"].report_id] != [shared.report_id]
     # Anna's browser is signed out.
     assert world["clients"]["anna"].get("/handler/").status_code == 302
     listing = admin_client.get("/admin/people?deactivated=1", headers=EN).get_data(as_text=True)
-    assert "The account was deactivated" in listing and "deactivated" in listing
+    assert "The account was deactivated" in listing and "keeps the key to 1 case nobody else can open" in listing
+    # Another admin (or this one) undoes it: the kept key works again.
+    assert admin_client.post_form("/admin/people", {}, action=f"/admin/people/{anna.id}/reactivate").status_code == 302
+    db_session.expire_all()
+    assert db_session.get(User, anna.id).active
+    assert db_session.query(AuditEvent).filter_by(action="user.reactivate", target_id=anna.id).count() == 1
 
 
 def test_the_last_admin_is_told_why_not(world, db_session):
@@ -118,7 +128,6 @@ def test_the_dashboard_counts_what_needs_attention(world, db_session, settings):
 def test_an_admin_creates_a_person_with_a_one_time_password(world, db_session, settings, app):
     from sqlalchemy import select
 
-    from portal.models import AuditEvent
 
     admin_client = world["clients"]["admin"]
     bad = admin_client.post_form("/admin/people/new", {"username": "a b", "display_name": "Greta Nordin",

@@ -221,16 +221,18 @@ def test_thresholds_can_be_raised_but_not_below_the_floor(admin, db_session, set
 
 def test_roles_change_and_taking_the_handler_role_destroys_keys(admin, db_session, settings):
     anna = admin["handlers"]["anna"]
-    new_report(db_session, settings, exclude=[admin["handlers"]["bjorn"].id])  # Anna alone holds it
+    alone = new_report(db_session, settings, exclude=[admin["handlers"]["bjorn"].id])  # Anna alone holds it
+    new_report(db_session, settings)  # Anna and Bjorn hold this one
     page = admin["client"].get(f"/admin/people/{anna.id}/roles", headers=EN).get_data(as_text=True)
-    assert "1 case only this person can open." in page and "lost for good" in page
+    assert "1 case only this person can open." in page and "The key to 1 of them is kept" in page
     refused = admin["client"].post_form(f"/admin/people/{anna.id}/roles", {}, headers=EN)
     assert refused.status_code == 400 and "Choose at least one role." in refused.get_data(as_text=True)
     done = admin["client"].post_form(f"/admin/people/{anna.id}/roles", {"roles": ["viewer"]})
     assert done.status_code == 302
     db_session.expire_all()
     assert db_session.get(User, anna.id).roles == ("viewer",)
-    assert db_session.scalar(select(func.count()).select_from(ReportKey).where(ReportKey.user_id == anna.id)) == 0
+    assert list(db_session.scalars(select(ReportKey.report_id).where(ReportKey.user_id == anna.id))) \
+        == [alone.report_id]  # the replaceable key went, the only one stays
     [event] = audited(db_session, "user.roles")
     assert json.loads(event.detail)["after"] == ["viewer"] and json.loads(event.detail)["keys_destroyed"] == 1
 

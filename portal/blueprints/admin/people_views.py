@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ...models import Membership, User
+from ...models import Membership, ReportKey, User
 from ...staff import administration
 from ...staff.accounts import UsernameTaken, create_user, initial_password
 from ...web import current_settings, db
@@ -28,7 +28,9 @@ def _person(user_id: str) -> User:
 def people():
     users = list(db.session().scalars(select(User).order_by(User.active.desc(), User.display_name, User.id)))
     channels = dict(db.session().execute(select(Membership.user_id, func.count()).group_by(Membership.user_id)).all())
-    return render_template("admin/people.html", users=users, channel_counts=channels)
+    kept = dict(db.session().execute(select(ReportKey.user_id, func.count()).join(User, User.id == ReportKey.user_id)
+                                     .where(~User.active).group_by(ReportKey.user_id)).all())
+    return render_template("admin/people.html", users=users, channel_counts=channels, kept_keys=kept)
 
 
 @bp.get("/people/<user_id>/deactivate", endpoint="confirm_deactivate")
@@ -53,6 +55,18 @@ def deactivate(user_id):
         return render_template("admin/deactivate.html", person=user, last_admin=True,
                                sole=administration.sole_holder_cases(db.session(), user)), 409
     return redirect(url_for("admin.people", deactivated=user.id))
+
+
+@bp.post("/people/<user_id>/reactivate", endpoint="reactivate")
+@level(ADMIN)
+def reactivate(user_id):
+    user = _person(user_id)
+    if not PlainForm().validate():
+        abort(400)
+    if not user.active:
+        administration.reactivate(db.session(), g.staff.user, user)
+        flash(_("%(name)s can sign in again.", name=user.display_name))
+    return redirect(url_for("admin.people"))
 
 
 @bp.route("/people/new", methods=["GET", "POST"], endpoint="new_person")
