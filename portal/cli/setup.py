@@ -12,7 +12,7 @@ from ..domain.passwords import PasswordPolicyError
 from ..domain.taxonomy import ROLE_ADMIN, ROLES
 from ..models import Channel, User
 from ..reports.grants import add_member
-from ..staff.accounts import UsernameTaken, create_user
+from ..staff.accounts import DisplayNameRefused, UsernameTaken, create_user
 from ..web import current_settings, db
 from ..web.forms import password_policy_message
 from . import migrate, portal_cli
@@ -35,6 +35,10 @@ def _create_user_interactively(username: str, name: str, roles: set[str], email:
                 sys.exit(1)
         except UsernameTaken:
             click.echo(f"The username {username!r} is taken.", err=True)
+            sys.exit(1)
+        except DisplayNameRefused:
+            click.echo("That name looks like an active colleague's, or mixes alphabets in a word: reporters "
+                       "and the anchor's holder could take one for the other. Choose another.", err=True)
             sys.exit(1)
     click.echo(f"Created {created.user.username} ({', '.join(created.user.roles)}).")
     click.echo("Recovery key (shown once; store it offline, it restores access if the password is lost):")

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..domain import retention, routing
+from ..domain import names, retention, routing
 from ..domain.taxonomy import CATEGORIES, CHAIN_LEVELS, OBSTACLE, STATUS_CLOSED, TRACKS
 from ..models import Channel, Membership, Report, RoutingRule, Unit, User
 from ..models.base import today
@@ -42,15 +42,21 @@ def _check_channel(db: Session, track: str, text: ChannelText, channel_id: str |
         raise SetupRefused(UNKNOWN_CODE)
     if not retention.allowed(track, text.retention_months):
         raise SetupRefused(RETENTION_TOO_LONG)
-    taken = db.scalar(select(Channel.id).where(func.lower(Channel.name) == text.name.strip().lower(),
+    taken = db.scalar(select(Channel.id).where(func.lower(Channel.name) == names.clean(text.name).lower(),
                                                Channel.id != (channel_id or "")))
     if taken:
         raise SetupRefused(NAME_TAKEN)
+    others = [name for pair in db.execute(select(Channel.name, Channel.name_en)
+                                          .where(Channel.id != (channel_id or ""))) for name in pair if name]
+    for name in (text.name, text.name_en):
+        code = names.refusal(name, others) if name.strip() else None
+        if code:
+            raise SetupRefused(code)
 
 
 def _apply(channel: Channel, text: ChannelText) -> None:
-    channel.name, channel.name_en = text.name.strip(), text.name_en.strip()
-    channel.description, channel.description_en = text.description.strip(), text.description_en.strip()
+    channel.name, channel.name_en = names.clean(text.name), names.clean(text.name_en)
+    channel.description, channel.description_en = names.clean(text.description), names.clean(text.description_en)
     channel.retention_months = text.retention_months
 
 
@@ -81,11 +87,15 @@ def due_sooner(db: Session, channel: Channel, months: int, on: dt.date) -> int:
 def update_channel(db: Session, actor: User, channel: Channel, text: ChannelText) -> None:
     """The track is fixed once made: its cases were routed, sealed and counted under it."""
     _check_channel(db, channel.track, text, channel.id)
-    before = channel.retention_months
+    fields = ("name", "name_en", "description", "description_en", "retention_months")
+    before = {name: getattr(channel, name) for name in fields}
     _apply(channel, text)
     db.flush()
+    # What reporters were shown, before and after (admin review: only the
+    # retention was kept, so a misleading description left no trace).
     audit.record(db, "channel.update", actor_user_id=actor.id, target_type="channel", target_id=channel.id,
-                 retention_months=[before, text.retention_months])
+                 **{name: [before[name], getattr(channel, name)] for name in fields
+                    if before[name] != getattr(channel, name)})
 
 
 @dataclass(frozen=True)
@@ -132,10 +142,18 @@ def _unit_name_taken(db: Session, name: str, unit_id: str | None) -> bool:
                                            Unit.id != (unit_id or ""))) is not None
 
 
-def add_unit(db: Session, actor: User, name: str) -> Unit:
-    if _unit_name_taken(db, name, None):
+def _check_unit_name(db: Session, name: str, unit_id: str | None) -> str:
+    name = names.clean(name)
+    if _unit_name_taken(db, name, unit_id):
         raise SetupRefused(NAME_TAKEN)
-    unit = Unit(name=name.strip(), created_on=today())
+    code = names.refusal(name, db.scalars(select(Unit.name).where(Unit.id != (unit_id or ""))))
+    if code:
+        raise SetupRefused(code)
+    return name
+
+
+def add_unit(db: Session, actor: User, name: str) -> Unit:
+    unit = Unit(name=_check_unit_name(db, name, None), created_on=today())
     db.add(unit)
     db.flush()
     audit.record(db, "unit.create", actor_user_id=actor.id, target_type="unit", target_id=unit.id)
@@ -143,11 +161,10 @@ def add_unit(db: Session, actor: User, name: str) -> Unit:
 
 
 def rename_unit(db: Session, actor: User, unit: Unit, name: str) -> None:
-    if _unit_name_taken(db, name, unit.id):
-        raise SetupRefused(NAME_TAKEN)
-    unit.name = name.strip()
+    before, unit.name = unit.name, _check_unit_name(db, name, unit.id)
     db.flush()
-    audit.record(db, "unit.rename", actor_user_id=actor.id, target_type="unit", target_id=unit.id)
+    audit.record(db, "unit.rename", actor_user_id=actor.id, target_type="unit", target_id=unit.id,
+                 name=[before, unit.name])
 
 
 def set_unit_active(db: Session, actor: User, unit: Unit, active: bool) -> None:

@@ -11,6 +11,7 @@ from config import Settings
 from crypto import keys
 
 from .. import audit
+from ..domain import names
 from ..domain.passwords import check_password
 from ..domain.taxonomy import ROLE_ADMIN, ROLE_HANDLER, ROLE_VIEWER
 from ..models import User, new_id
@@ -30,6 +31,25 @@ def initial_password() -> str:
 
 class UsernameTaken(ValueError):
     pass
+
+
+class DisplayNameRefused(ValueError):
+    """A name reporters and the anchor's holder could mistake for an active
+    colleague's (code: names.LOOKALIKE or names.MIXED_SCRIPTS)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def check_display_name(session: Session, display_name: str, user_id: str | None = None) -> str:
+    """The name as stored (names.clean), or DisplayNameRefused."""
+    display_name = names.clean(display_name)
+    others = session.scalars(select(User.display_name).where(User.active, User.id != (user_id or "")))
+    code = names.refusal(display_name, others)
+    if code:
+        raise DisplayNameRefused(code)
+    return display_name
 
 
 @dataclass(frozen=True)
@@ -54,12 +74,13 @@ def create_user(
     check_password(password, username=username)
     if session.scalar(select(User.id).where(User.username == username)):
         raise UsernameTaken(username)
+    display_name = check_display_name(session, display_name)
     user_id = new_id()
     material = keys.create_handler_keys(password, user_id, settings.pepper, settings.argon2)
     user = User(
         id=user_id,
         username=username,
-        display_name=display_name.strip(),
+        display_name=display_name,
         email=email,
         language=language,
         is_handler=ROLE_HANDLER in roles,

@@ -299,3 +299,28 @@ def test_shortening_retention_says_how_many_cases_go_and_asks_first(admin, db_se
     assert done.status_code == 302
     db_session.expire_all()
     assert channel.retention_months == 2
+
+
+@pytest.mark.parametrize("name", ["Anna", "anna\u200b", "Аnna"])  # the same; with a hidden space; Cyrillic А
+def test_a_second_person_who_passes_for_a_colleague_is_refused(admin, db_session, name):
+    """Admin review: a second "Carin Berg" looked exactly like the real one
+    on the report form and to the anchor's holder."""
+    refused = admin["client"].post_form("/admin/people/new", {
+        "username": "anna2", "display_name": name, "email": "", "language": "sv", "roles": ["handler"]}, headers=EN)
+    assert refused.status_code == 400
+    assert "looks like one already in use" in refused.get_data(as_text=True) or \
+        "Write each word in one alphabet" in refused.get_data(as_text=True)
+    assert db_session.scalar(select(User).where(User.username == "anna2")) is None
+
+
+def test_channel_and_unit_names_lose_invisible_characters_and_lookalikes_are_refused(admin, db_session):
+    refused = admin["client"].post_form("/admin/channels/new", channel_data(name="Whistleblоwing"), headers=EN)
+    assert refused.status_code == 400 and "Write each word in one alphabet" in refused.get_data(as_text=True)
+    refused = admin["client"].post_form("/admin/channels/new", channel_data(name="Nytt", name_en="IMPROVEMENT "),
+                                        headers=EN)  # its English name passes for the Improvement channel
+    assert refused.status_code == 400 and "looks like one already in use" in refused.get_data(as_text=True)
+    done = admin["client"].post_form("/admin/units", {"name": "Region\u202e Syd\u200b"})
+    assert done.status_code == 302
+    assert db_session.scalar(select(Unit.name).where(Unit.name.like("Region%"))) == "Region Syd"
+    again = admin["client"].post_form("/admin/units", {"name": "REGION SYD"}, headers=EN)
+    assert again.status_code == 400

@@ -44,7 +44,8 @@ def new_report(session, settings) -> str:
     channel = Channel(name=f"Channel {secrets.token_hex(4)}", track=OBSTACLE)
     session.add(channel)
     session.flush()
-    handler = create_user(session, settings, username=f"h{secrets.token_hex(4)}", display_name="Handler",
+    name = secrets.token_hex(4)
+    handler = create_user(session, settings, username=f"h{name}", display_name=f"Handler {name}",
                           password="a long handler passphrase", roles={"handler"}).user
     session.add(Membership(channel_id=channel.id, user_id=handler.id))
     session.add(RoutingRule(track=OBSTACLE, channel_id=channel.id))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -61,8 +60,11 @@ def _value(key: str, value) -> str:
         return ", ".join(_value(key, item) for item in value) or _("none")
     if isinstance(value, str):
         return _code(key, value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, dict):  # texts: {setting: [before, after]}, "" for the default
+        def text(part) -> str:
+            return part if part else _("the default")
+        return "; ".join(f"{name}: {text(inner[0])} → {text(inner[1])}" if isinstance(inner, list) and len(inner) == 2
+                         else f"{name}: {_value(name, inner)}" for name, inner in sorted(value.items()))
     return str(value)
 
 

@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 
 from ...models import Membership, ReportKey, User
 from ...staff import administration
-from ...staff.accounts import UsernameTaken, create_user, initial_password
+from ...staff.accounts import DisplayNameRefused, UsernameTaken, create_user, initial_password
 from ...web import current_settings, db
 from ...web.forms import PlainForm
 from ...web.staff_access import ADMIN, level
-from . import bp
+from . import bp, refusals
 from .forms import PersonForm, RolesForm
 
 
@@ -82,6 +82,8 @@ def new_person():
                                   language=form.language.data, actor_user_id=g.staff.user.id)
         except UsernameTaken:
             form.username.errors.append(_("That username is taken. Choose another."))
+        except DisplayNameRefused as refusal:
+            form.display_name.errors.append(refusals.message(refusal.code))
         else:
             # Shown on this response only (no-store, like every page): the
             # person replaces it at the first sign-in, which also makes the
