@@ -179,12 +179,6 @@ def set_unit_active(db: Session, actor: User, unit: Unit, active: bool) -> None:
                  target_id=unit.id)
 
 
-def unit_case_counts(db: Session) -> dict[str, int]:
-    """Cases per unit, so the admin sees what a rename touches (counts only)."""
-    return dict(db.execute(select(Report.unit_id, func.count()).where(Report.unit_id.is_not(None))
-                           .group_by(Report.unit_id)).all())
-
-
 # --- routing -------------------------------------------------------------------------
 
 
