@@ -42,10 +42,15 @@ class DisplayNameRefused(ValueError):
         self.code = code
 
 
-def check_display_name(session: Session, display_name: str, user_id: str | None = None) -> str:
-    """The name as stored (names.clean), or DisplayNameRefused."""
+def check_display_name(session: Session, display_name: str, user_id: str | None = None, *,
+                       active_only: bool = False) -> str:
+    """The name as stored (names.clean), or DisplayNameRefused. A new
+    account is compared with every account, switched off or not (second
+    review: a twin made while the real one was off, then both on);
+    active_only for an account switched back on."""
     display_name = names.clean(display_name)
-    others = session.scalars(select(User.display_name).where(User.active, User.id != (user_id or "")))
+    query = select(User.display_name).where(User.id != (user_id or ""))
+    others = session.scalars(query.where(User.active) if active_only else query)
     code = names.refusal(display_name, others)
     if code:
         raise DisplayNameRefused(code)

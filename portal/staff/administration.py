@@ -19,6 +19,7 @@ from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from .. import audit
+from .accounts import check_display_name
 from ..domain.taxonomy import ROLE_ADMIN, ROLE_HANDLER, ROLE_VIEWER, ROLES
 from ..models import KeyGrant, Report, ReportKey, ServerSession, User
 
@@ -93,7 +94,9 @@ def deactivate(db: Session, actor: User, user: User) -> int:
 
 def reactivate(db: Session, actor: User, user: User) -> None:
     """The account may sign in again, with the keys it kept (none to cases
-    others could open: those went at deactivation)."""
+    others could open: those went at deactivation). DisplayNameRefused if
+    an active account has a name it would pass for."""
+    check_display_name(db, user.display_name, user.id, active_only=True)
     user.active = True
     db.flush()
     audit.record(db, "user.reactivate", actor_user_id=actor.id, target_type="user", target_id=user.id)

@@ -29,3 +29,23 @@ def test_names_that_pass_for_one_another_are_refused(text):
 
 def test_a_clearly_different_name_is_not_a_lookalike():
     assert names.refusal("Carin B. Berg", ["Carin Berg"]) is None
+
+
+@pytest.mark.parametrize(("text", "other"), [
+    ("Cɑrin Berg", "Carin Berg"), ("ᴄarin Berg", "Carin Berg"), ("Carı̇n Berg", "Carin Berg"),
+    ("lda Lind", "Ida Lind"), ("Kirn Ek", "Kim Ek"), ("Carin\u034f Berg", "Carin Berg"),
+    ("Carin\ufe00 Berg", "Carin Berg"), ("Carin\u3164Berg", "Carin Berg"), ("Carin\u2800Berg", "Carin Berg"),
+])
+def test_the_second_reviews_lookalikes_are_caught(text, other):
+    """Second review: these passed the hand-made table."""
+    assert names.refusal(text, [other]) == names.LOOKALIKE
+
+
+def test_a_script_the_table_did_not_list_is_still_mixed():
+    assert names.refusal("ꓚarin Berg", []) == names.MIXED_SCRIPTS  # Lisu
+
+
+@pytest.mark.parametrize(("text", "other"), [("Åsa Öberg", "Asa Oberg"), ("Zoë Ångström", "Zoe Angstrom"),
+                                             ("Anna", "Hanna"), ("Łukasz Żółć", "Lukasz Zolc")])
+def test_real_names_that_differ_are_not_lookalikes(text, other):
+    assert names.refusal(text, [other]) is None

@@ -324,3 +324,24 @@ def test_channel_and_unit_names_lose_invisible_characters_and_lookalikes_are_ref
     assert db_session.scalar(select(Unit.name).where(Unit.name.like("Region%"))) == "Region Syd"
     again = admin["client"].post_form("/admin/units", {"name": "REGION SYD"}, headers=EN)
     assert again.status_code == 400
+
+
+def test_an_account_is_not_switched_back_on_beside_its_twin(admin, db_session, settings):
+    """Second review: with the real Anna switched off, a twin "Anna" was
+    made, and reactivating the real one left two. Creating the twin is now
+    refused too; here a database writer made it, and reactivation refuses."""
+    from portal.staff import administration
+
+    anna = admin["handlers"]["anna"]
+    administration.deactivate(db_session, admin["user"], anna)
+    twin = create_user(db_session, settings, username="anna2", display_name="Anna 2",
+                       password=HANDLER_PASSWORD, roles={"handler"}).user
+    twin.display_name = "Anna"  # as a database writer would
+    db_session.commit()
+    refused = admin["client"].post_form("/admin/people", {}, action=f"/admin/people/{anna.id}/reactivate",
+                                        headers=EN)
+    assert refused.status_code == 302
+    page = admin["client"].get("/admin/people", headers=EN).get_data(as_text=True)
+    assert "looks like one already in use" in page
+    db_session.expire_all()
+    assert not db_session.get(User, anna.id).active

@@ -64,8 +64,12 @@ def reactivate(user_id):
     if not PlainForm().validate():
         abort(400)
     if not user.active:
-        administration.reactivate(db.session(), g.staff.user, user)
-        flash(_("%(name)s can sign in again.", name=user.display_name))
+        try:
+            administration.reactivate(db.session(), g.staff.user, user)
+        except DisplayNameRefused as refusal:
+            flash(refusals.message(refusal.code))
+        else:
+            flash(_("%(name)s can sign in again.", name=user.display_name))
     return redirect(url_for("admin.people"))
 
 
