@@ -363,3 +363,19 @@ def test_a_forged_closing_event_does_not_count(app, db_session, settings):
                               prev_hash=last.hash, hash=secrets.token_bytes(32)))
     db_session.commit()
     assert not retention.closing_proven(db_session, report_id, LONG_AGO)
+
+
+def test_purged_cases_are_not_counted_in_the_inbox_either(app, db_session, settings):
+    """The bench found the inbox's count (and so its pages) still including
+    purged cases, while the list left them out."""
+    from support import FormClient, enrol_totp, staff_login
+
+    seeded = seed_channels(db_session, settings)
+    closed_case(db_session, settings, seeded)
+    new_report(db_session, settings)  # a live one
+    run_purge(app)
+    bjorn = seeded["handlers"]["bjorn"]
+    client = FormClient(app.test_client())
+    assert staff_login(client, db_session, bjorn, enrol_totp(db_session, settings, bjorn)).status_code == 302
+    page = client.get("/handler/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "1 case" in page and "2 cases" not in page
