@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from .. import audit
@@ -45,6 +45,21 @@ def sole_holder_cases(db: Session, user: User) -> SoleHolder:
     return SoleHolder(rows[0], rows[1])
 
 
+# Any number, the same for every node: the advisory lock's name.
+KEY_CHANGES_LOCK = 0x7117_0001
+
+
+def _one_at_a_time(db: Session) -> None:
+    """Changes that destroy keys run one after another. Second review: two
+    deactivations at once on PostgreSQL each counted the other person as
+    the case's remaining holder, and both keys went. A transaction-level
+    advisory lock, taken before anything is read, makes the second wait
+    for the first's commit; its statements then see it (READ COMMITTED).
+    SQLite lets one writer in at a time already."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": KEY_CHANGES_LOCK})
+
+
 def _active_admins(db: Session) -> int:
     return db.scalar(select(func.count()).select_from(User).where(User.is_admin, User.active))
 
@@ -54,6 +69,7 @@ def set_roles(db: Session, actor: User, user: User, roles: set[str]) -> None:
     handler role away destroys the person's case keys, as deactivating does."""
     if not roles or not roles <= set(ROLES):
         raise ValueError(roles)
+    _one_at_a_time(db)
     if user.is_admin and ROLE_ADMIN not in roles and user.active and _active_admins(db) <= 1:
         raise LastAdmin()
     before = sorted(user.roles)
@@ -80,6 +96,7 @@ def _destroy_keys(db: Session, user: User) -> int:
 
 def deactivate(db: Session, actor: User, user: User) -> int:
     """Switch the account off and destroy its case keys, grants and sessions; returns the keys destroyed."""
+    _one_at_a_time(db)
     if user.is_admin and user.active and _active_admins(db) <= 1:
         raise LastAdmin()
     user.active = False

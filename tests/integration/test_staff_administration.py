@@ -128,3 +128,44 @@ def test_the_last_active_admin_cannot_be_removed(db_session, settings):
     with pytest.raises(administration.LastAdmin):
         administration.set_roles(db_session, admin, admin, {"handler"})
     assert db_session.get(User, admin.id).is_admin
+
+
+def test_two_deactivations_at_once_keep_a_key_to_the_case_they_shared(app, db_session, settings):
+    """Second review, on PostgreSQL: deactivating Anna and Bjorn at the same
+    moment, each counted the other as the case's remaining holder, and the
+    case was lost. The second change now waits for the first."""
+    import threading
+
+    from portal.web import db as web_db
+
+    seeded = seed_channels(db_session, settings)
+    admin = _admin(db_session, settings)
+    report_id = new_report(db_session, settings).report_id  # Anna and Bjorn hold it, no escrow
+    ids = {name: seeded["handlers"][name].id for name in ("anna", "bjorn")}
+    admin_id = admin.id
+    db_session.commit()
+    db_session.close()
+    first_done, errors = threading.Event(), []
+
+    def deactivate(name, hold):
+        try:
+            with app.app_context(), web_db.unit_of_work() as session:
+                administration.deactivate(session, session.get(User, admin_id), session.get(User, ids[name]))
+                if hold:
+                    first_done.set()  # changed, not yet committed
+                    threading.Event().wait(0.5)
+        except BaseException as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+            first_done.set()
+
+    first = threading.Thread(target=deactivate, args=("anna", True))
+    first.start()
+    first_done.wait(10)
+    second = threading.Thread(target=deactivate, args=("bjorn", False))
+    second.start()
+    first.join()
+    second.join()
+    assert errors == []
+    db_session.expire_all()
+    holders = set(db_session.scalars(select(ReportKey.user_id).where(ReportKey.report_id == report_id)))
+    assert holders == {ids["bjorn"]}  # the later one kept the last key
