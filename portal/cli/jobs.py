@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from .. import audit
 from ..insights import releases
 from ..models.base import today as models_today
 from ..organisation import thresholds
@@ -35,6 +36,7 @@ def purge_command(dry_run: bool) -> None:
     """Delete cases past their channel's retention (crypto-shredding), expired sessions and old form tokens (cron)."""
     today = models_today()
     if dry_run:
+        _audit_holds_or_exit()
         found = retention.expired(db.session(), today)
         due = [case for case in found if case.proven]
         click.echo(f"Would delete {len(due)} case(s) past their retention time; nothing changed (dry run).")
@@ -61,6 +63,15 @@ def purge_command(dry_run: bool) -> None:
         sys.exit(1)
 
 
+def _audit_holds_or_exit() -> None:
+    """A changed or removed event could be the reopening of a case the log
+    would otherwise vouch for as closed (second review): no case is deleted
+    while the log does not verify."""
+    if audit.verify(db.session(), current_settings().audit_legacy_head) is not None:
+        click.echo("The audit log does not verify: no case was deleted. Run `portal audit verify`.", err=True)
+        sys.exit(1)
+
+
 def _say_unproven(count: int) -> None:
     if count:
         click.echo(f"{count} case(s) look closed long enough ago, but the audit log does not vouch for "
@@ -72,6 +83,7 @@ def purge_cases(today, *, show_progress: bool) -> tuple[int, int, int]:
     """(cases due, cases this run shredded, cases left alone because the
     audit log does not vouch for their closing): each case in a transaction
     of its own."""
+    _audit_holds_or_exit()
     found = retention.expired(db.session(), today)
     due = [case for case in found if case.proven]
     db.session().rollback()  # the read's snapshot ends: each case is claimed afresh

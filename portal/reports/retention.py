@@ -17,7 +17,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -58,11 +58,21 @@ def closing_proven(db: Session, report_id: str, closed_on: dt.date) -> bool:
     for. Review finding: a database writer set an open case's status to
     closed and its date back, and the purge shredded it as routine. Such a
     case is left alone (and the purge says so)."""
-    last = db.scalars(select(AuditEvent).where(
-        AuditEvent.target_type == "report", AuditEvent.target_id == report_id,
-        AuditEvent.action.in_(STATUS_ACTIONS))
-        .order_by(AuditEvent.at.desc(), AuditEvent.lane.desc(), AuditEvent.seq.desc()).limit(1)).first()
-    if last is None or last.action != f"case.{STATUS_CLOSED}" or not audit.authentic(db, last):
+    events = list(db.scalars(select(AuditEvent).where(
+        AuditEvent.target_type == "report", AuditEvent.target_id == report_id)
+        .order_by(AuditEvent.at, AuditEvent.lane, AuditEvent.seq)))
+    # Every event of the case authentic (a moved or relabelled one is not),
+    # and one status step logged for each on its timeline but the first
+    # (the submission, which is the reporter's and not logged): a deleted
+    # reopening shows as one too few (second review).
+    if not all(audit.authentic(db, event) for event in events):
+        return False
+    steps = [event for event in events if event.action in STATUS_ACTIONS]
+    timeline = db.scalar(select(func.count()).select_from(StatusEvent).where(StatusEvent.report_id == report_id))
+    if not steps or len(steps) != timeline - 1:
+        return False
+    last = steps[-1]
+    if last.action != f"case.{STATUS_CLOSED}":
         return False
     try:
         on = json.loads(last.detail).get("on")

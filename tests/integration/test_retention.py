@@ -9,6 +9,7 @@ import io
 import secrets
 import threading
 
+import pytest
 from sqlalchemy import func, select, text
 from werkzeug.datastructures import FileStorage
 
@@ -350,7 +351,6 @@ def test_a_closing_the_audit_log_does_not_vouch_for_is_not_purged(app, db_sessio
 
 def test_a_forged_closing_event_does_not_count(app, db_session, settings):
     """Nor does an audit row the database writer added: it has no valid MAC."""
-    from portal.models import AuditEvent
 
     seed_channels(db_session, settings)
     report_id = new_report(db_session, settings).report_id
@@ -379,3 +379,54 @@ def test_purged_cases_are_not_counted_in_the_inbox_either(app, db_session, setti
     assert staff_login(client, db_session, bjorn, enrol_totp(db_session, settings, bjorn)).status_code == 302
     page = client.get("/handler/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "1 case" in page and "2 cases" not in page
+
+
+def _reopened_then_forged(db_session, settings, seeded):
+    """A case closed long ago and reopened; then a database writer marks it
+    closed again on the old day. Returns (report id, the reopening's event)."""
+
+    report_id, _, _ = closed_case(db_session, settings, seeded)
+    anna = seeded["handlers"]["anna"]
+    case = open_for_handler(db_session, anna, make_own_keys(db_session, settings, anna), report_id)
+    work.change_status(db_session, anna, case, "in_progress")
+    db_session.commit()
+    db_session.execute(text("UPDATE reports SET status = 'closed', closed_on = :day, outcome = 'removed' "
+                            "WHERE id = :id"), {"day": LONG_AGO, "id": report_id})
+    db_session.commit()
+    reopening = db_session.scalars(select(AuditEvent).where(AuditEvent.target_id == report_id,
+                                                            AuditEvent.action == "case.in_progress")
+                                   .order_by(AuditEvent.at.desc())).first()
+    return report_id, reopening
+
+
+@pytest.mark.parametrize("hide", ["delete", "backdate", "relabel", "retarget"])
+def test_a_reopening_hidden_from_the_purge_stops_it(app, db_session, settings, hide):
+    """Second review: with the reopening's audit row deleted, moved before
+    the closing, relabelled or pointed at another case, the old closing
+    looked like the last step, and a live case was shredded."""
+    seeded = seed_channels(db_session, settings)
+    report_id, reopening = _reopened_then_forged(db_session, settings, seeded)
+    where = {"lane": reopening.lane, "seq": reopening.seq}
+    statement = {
+        "delete": "DELETE FROM audit_events WHERE lane = :lane AND seq = :seq",
+        "backdate": "UPDATE audit_events SET at = '2021-01-01 00:00:00' WHERE lane = :lane AND seq = :seq",
+        "relabel": "UPDATE audit_events SET action = 'case.view' WHERE lane = :lane AND seq = :seq",
+        "retarget": "UPDATE audit_events SET target_id = 'elsewhere' WHERE lane = :lane AND seq = :seq",
+    }[hide]
+    db_session.execute(text(statement), where)
+    db_session.commit()
+    result = app.test_cli_runner().invoke(args=["portal", "purge"])
+    assert result.exit_code == 1, result.output
+    db_session.expire_all()
+    assert db_session.get(Report, report_id).purged_on is None
+
+
+def test_a_case_closed_reopened_and_closed_again_is_purged_on_its_last_closing(app, db_session, settings):
+    seeded = seed_channels(db_session, settings)
+    report_id, _, _ = closed_case(db_session, settings, seeded)
+    anna = seeded["handlers"]["anna"]
+    case = open_for_handler(db_session, anna, make_own_keys(db_session, settings, anna), report_id)
+    work.change_status(db_session, anna, case, "in_progress")
+    work.close(db_session, anna, case, "explained", on=LONG_AGO + dt.timedelta(days=3))
+    db_session.commit()
+    assert "Cases deleted after their retention time: 1" in run_purge(app)
