@@ -115,13 +115,13 @@ def count_quarters(db: Session, wanted: list[str], table: str,
 
 
 def _units_by_quarter(db: Session, wanted: list[str]) -> dict[str, Counted]:
-    """Every unit reporters could choose in the quarter is a cell, protected
-    like any partition; units retired before it or made after it are not
-    cells at all. Merging the small ones named a different set each quarter
-    (a merged unit was then 2..4), and a cell known to be 0 let a reader of
-    the rule pin the hidden ones beside it (review findings). A report that
-    names a unit outside its quarter (only a database writer makes one)
-    counts as naming none, so the cells stay those anyone can list."""
+    """Every unit reporters could choose all through the quarter is a cell,
+    protected like any partition; no other unit is. Merging the small ones
+    named a different set each quarter (a merged unit was then 2..4), and a
+    cell known to be 0 (a unit retired, or made and retired within the
+    quarter) let a reader of the rule pin the hidden ones beside it (review
+    findings). A report naming a unit that is no cell of its quarter counts
+    as naming none, so the cells stay those anyone can list."""
     units = list(db.execute(select(Unit.id, Unit.created_on, Unit.retired_on).order_by(Unit.name)))
     everyone = tuple(unit_id for unit_id, _, _ in units)
     by_unit = _grouped_by_quarter(db, func.coalesce(Report.unit_id, NO_UNIT), wanted, everyone + (NO_UNIT,))
@@ -129,7 +129,7 @@ def _units_by_quarter(db: Session, wanted: list[str]) -> dict[str, Counted]:
     for q, counts in by_unit.items():
         start, end = quarters.start_of(q), quarters.end_of(q)
         choosable = [unit_id for unit_id, made, retired in units
-                     if (made is None or made < end) and (retired is None or retired >= start)]
+                     if (made is None or made <= start) and (retired is None or retired >= end)]
         cells = {unit_id: counts.get(unit_id, 0) for unit_id in choosable}
         cells[NO_UNIT] = sum(counts.values()) - sum(cells.values())
         result[q] = Counted({"all": cells})

@@ -257,23 +257,26 @@ def test_deadlines_are_counted_over_all_channels_not_per_channel(app, db_session
     assert deadlines.partition("obstacle").total == 24 and seeded["improvement"].id not in deadlines.partitions
 
 
-def test_a_unit_nobody_could_choose_in_a_quarter_is_no_cell_of_it(app, db_session, settings):
-    """Review finding: a retired unit stayed a cell, known to be 0, and with
-    that the rule's pattern pinned the hidden units beside it (Unit 2 and 3
-    were then in {1, 2, 5, 6}). A quarter's cells are the units reporters
-    could choose in it."""
+def test_only_a_unit_choosable_all_through_a_quarter_is_a_cell_of_it(app, db_session, settings):
+    """Review findings: a retired unit stayed a cell, known to be 0, and the
+    rule's pattern pinned the hidden units beside it (Unit 2 and 3 were then
+    in {1, 2, 5, 6}); a unit made and retired within one quarter did the
+    same for that quarter. A quarter's cells are the units reporters could
+    choose all through it; reports naming another count as naming none."""
     from portal.models import Unit
 
     seed_channels(db_session, settings)
     old = Unit(name="Gone", created_on=dt.date(2025, 1, 7), retired_on=dt.date(2026, 6, 30))
+    brief = Unit(name="Brief", created_on=dt.date(2026, 7, 10), retired_on=dt.date(2026, 8, 20))
+    leaving = Unit(name="Leaving", created_on=dt.date(2025, 3, 3), retired_on=dt.date(2026, 9, 29))
     later = Unit(name="Later", created_on=dt.date(2026, 10, 1))
-    kept = Unit(name="Kept", created_on=dt.date(2026, 9, 30))
-    db_session.add_all([old, later, kept])
+    kept = Unit(name="Kept", created_on=dt.date(2026, 7, 1))
+    db_session.add_all([old, brief, leaving, later, kept])
     db_session.flush()
     day = dt.date(2026, 8, 3)
-    for unit_id in [kept.id] * 6 + [None] * 6 + [old.id]:  # the last one: a row only a database writer makes
+    for unit_id in [kept.id] * 6 + [None] * 6 + [old.id, leaving.id]:  # old: only a database writer makes it
         make_case(db_session, settings, day, "other").unit_id = unit_id
     db_session.commit()
     units = releases.ensure(db_session, settings, TODAY)[("2026-Q3", "unit")].partition()
-    assert old.id not in units.cells and later.id not in units.cells
-    assert units.cells[kept.id] == 6 and units.cells["no_unit"] == 7 and units.total == 13
+    assert not {old.id, brief.id, leaving.id, later.id} & set(units.cells)
+    assert units.cells[kept.id] == 6 and units.cells["no_unit"] == 8 and units.total == 14
