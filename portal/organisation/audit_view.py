@@ -25,7 +25,7 @@ REFERENCES = {"user_id": "user", "requested_by": "user", "channel_id": "channel"
 # Detail keys that hold an id from inside a case: shortened, never looked up.
 CASE_IDS = {"attachment_id"}
 # Detail keys recorded as [before, after].
-CHANGES = {"retention_months", "k", "k_misconduct"}
+CHANGES = {"retention_months", "k", "k_misconduct", "name", "name_en", "description", "description_en"}
 
 
 @dataclass(frozen=True)

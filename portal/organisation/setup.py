@@ -71,17 +71,24 @@ def create_channel(db: Session, actor: User, track: str, text: ChannelText) -> C
     return channel
 
 
-def due_sooner(db: Session, channel: Channel, months: int, on: dt.date) -> int:
-    """How many of the channel's closed cases a shorter retention would make
-    due for deletion by `on` that are not due now: what the admin confirms
-    before shortening it (review finding: one change could delete them all
-    at the next purge, unannounced)."""
-    closed = db.scalars(select(Report.closed_on).where(
+@dataclass(frozen=True)
+class Sooner:
+    cases: int  # closed cases a shorter retention deletes earlier than now planned
+    at_next_purge: int  # of those, the ones due at once
+
+
+def due_sooner(db: Session, channel: Channel, months: int, on: dt.date) -> Sooner:
+    """What a retention of `months` would bring forward for the channel's
+    closed cases: what the admin confirms before shortening it (reviews: one
+    change deleted them all at the next purge, unannounced; and a cut that
+    made none due at once moved all of them a year closer, unasked)."""
+    closed = list(db.scalars(select(Report.closed_on).where(
         Report.channel_id == channel.id, Report.status == STATUS_CLOSED, Report.closed_on.is_not(None),
-        Report.purged_on.is_(None)))
-    return sum(1 for closed_on in closed
-               if retention.expires_on(closed_on, channel.track, months) <= on
-               < retention.expires_on(closed_on, channel.track, channel.retention_months))
+        Report.purged_on.is_(None))))
+    earlier = [retention.expires_on(day, channel.track, months) for day in closed
+               if retention.expires_on(day, channel.track, months)
+               < retention.expires_on(day, channel.track, channel.retention_months)]
+    return Sooner(len(earlier), sum(1 for ends in earlier if ends <= on))
 
 
 def update_channel(db: Session, actor: User, channel: Channel, text: ChannelText) -> None:

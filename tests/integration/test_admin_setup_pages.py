@@ -101,7 +101,10 @@ def test_a_channel_is_edited_but_its_track_stays(admin, db_session):
     db_session.expire_all()
     assert (channel.name, channel.track, channel.retention_months) == ("Förbättring", "obstacle", 60)
     [event] = audited(db_session, "channel.update")
-    assert json.loads(event.detail)["retention_months"] == [24, 60]
+    detail = json.loads(event.detail)
+    assert detail["retention_months"] == [24, 60] and detail["name"] == ["Improvement", "Förbättring"]
+    page = admin["client"].get("/admin/audit", headers=EN).get_data(as_text=True)
+    assert "Improvement → Förbättring" in page  # before → after, not a list (second review)
 
 
 def test_adding_a_handler_queues_grants_and_removing_keeps_their_keys(admin, app, db_session, settings):
@@ -286,16 +289,18 @@ def test_shortening_retention_says_how_many_cases_go_and_asks_first(admin, db_se
     asked = admin["client"].post_form(f"/admin/channels/{channel.id}", channel_data(retention_months="2"),
                                       headers=EN)
     body = asked.get_data(as_text=True)
-    assert asked.status_code == 200 and "2 closed cases will be deleted at the next purge" in body
-    assert 'name="confirm_sooner" value="2"' in body and 'value="2"' in body
+    # All three come closer (second review: a cut that made none due at once
+    # asked nothing); two of them go at the next purge.
+    assert asked.status_code == 200 and "3 closed cases will be deleted earlier" in body
+    assert "2 of them at the next purge." in body and 'name="confirm_sooner" value="3"' in body
     db_session.expire_all()
     assert channel.retention_months == 24 and not audited(db_session, "channel.update")
     # A confirmation of another count (the cases changed meanwhile) asks again.
     stale = admin["client"].post_form(f"/admin/channels/{channel.id}",
-                                      channel_data(retention_months="2", confirm_sooner="1"), headers=EN)
-    assert stale.status_code == 200 and "2 closed cases will be deleted" in stale.get_data(as_text=True)
+                                      channel_data(retention_months="2", confirm_sooner="2"), headers=EN)
+    assert stale.status_code == 200 and "3 closed cases will be deleted earlier" in stale.get_data(as_text=True)
     done = admin["client"].post_form(f"/admin/channels/{channel.id}",
-                                     channel_data(retention_months="2", confirm_sooner="2"))
+                                     channel_data(retention_months="2", confirm_sooner="3"))
     assert done.status_code == 302
     db_session.expire_all()
     assert channel.retention_months == 2

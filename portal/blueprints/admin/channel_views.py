@@ -63,7 +63,7 @@ def new_channel():
 
 
 def _channel_page(channel: Channel, form: ChannelForm, member_form: MemberForm, status: int = 200,
-                  sooner: int = 0):
+                  sooner: setup.Sooner | None = None):
     session = db.session()
     member_form.user_id.choices = [("", "–")] + [(u.id, f"{u.display_name} ({u.username})")
                                                  for u in setup.member_candidates(session, channel)]
@@ -89,7 +89,7 @@ def update_channel(channel_id):
     form.track.data = found.track  # fixed once made; whatever was posted is ignored
     if form.validate():
         sooner = setup.due_sooner(db.session(), found, form.retention_months.data, today())
-        if sooner and request.form.get("confirm_sooner") != str(sooner):
+        if sooner.cases and request.form.get("confirm_sooner") != str(sooner.cases):
             # Shown first, with the same input: the admin confirms the count.
             return _channel_page(found, form, MemberForm(formdata=None), 200, sooner=sooner)
         try:
