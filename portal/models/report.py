@@ -39,7 +39,8 @@ class Report(Base):
     chain_level: Mapped[str | None] = mapped_column(String(40))
     principle: Mapped[str | None] = mapped_column(String(40))
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
-    channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id"))
+    # NULL once purged: the tombstone leaves its channel (reports/retention.py).
+    channel_id: Mapped[str | None] = mapped_column(ForeignKey("channels.id"))
     status: Mapped[str] = mapped_column(String(16), default=STATUS_NEW)
     outcome: Mapped[str | None] = mapped_column(String(24))
     time_lost: Mapped[str | None] = mapped_column(String(8))
@@ -106,9 +107,6 @@ class Report(Base):
         Index("ix_reports_open", "channel_id", "id", "status",
               postgresql_where=text(f"status != '{STATUS_CLOSED}'"),
               sqlite_where=text(f"status != '{STATUS_CLOSED}'")),
-        # The purged cases' ids, which the inbox leaves out (reports/access.py).
-        Index("ix_reports_purged", "id", "purged_on", postgresql_where=text("purged_on IS NOT NULL"),
-              sqlite_where=text("purged_on IS NOT NULL")),
     )
 
 

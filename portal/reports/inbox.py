@@ -24,7 +24,7 @@ from ..domain.taxonomy import (
     TRACKS,
 )
 from ..models import Channel, Exclusion, Membership, Message, Report, ReportKey, User
-from .access import not_purged, visible_condition
+from .access import visible_condition
 
 PAGE_SIZE = 50
 SORTS = {
@@ -153,7 +153,7 @@ def _count_visible(db: Session, user: User, *conditions) -> int:
     exclusions (a few) are looked up one by one."""
     if not (user.is_handler and user.active):
         return 0
-    counted = and_(Report.channel_id.in_(_my_channels(user)), not_purged(), *conditions)
+    counted = and_(Report.channel_id.in_(_my_channels(user)), *conditions)
     in_channels = select(func.count()).select_from(Report).where(counted).scalar_subquery()
     this_one = (select(func.count()).select_from(Report)
                 .where(Report.id == Exclusion.report_id, counted).scalar_subquery())

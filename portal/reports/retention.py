@@ -4,8 +4,9 @@ reporter's), and with them every ciphertext: answers, manifest, dialogue,
 notes, files and their chunks, and the grants and exclusions that name
 staff. The report row stays as a tombstone of clear statistical fields
 (track, category, unit, dates, outcome...) and its status events, so the
-statistics still count the case; an approved story keeps its text but loses
-its link to the case, and unpublished drafts go.
+statistics still count the case; it leaves its channel (channel_id NULL),
+so that everything read by channel passes it by; an approved story keeps
+its text but loses its link to the case, and unpublished drafts go.
 
 Each case is claimed and shredded in one transaction of its own: the claim
 is an UPDATE that only succeeds while purged_on is NULL, so several nodes
@@ -104,8 +105,9 @@ def _claim(db: Session, report_id: str, today: dt.date) -> bool:
     claimed = db.execute(
         update(Report)
         .where(Report.id == report_id, Report.purged_on.is_(None), Report.status == STATUS_CLOSED)
-        .values(purged_on=today, reporter_wrapped_key=b"", receipt_salt=b"", escrow_wrapped_key=None,
-                manifest_ct=None, dialogue_head=None, dialogue_count=None, timeline_head=None,
+        # Out of its channel too: every query by channel then leaves it out.
+        .values(purged_on=today, channel_id=None, reporter_wrapped_key=b"", receipt_salt=b"",
+                escrow_wrapped_key=None, manifest_ct=None, dialogue_head=None, dialogue_count=None, timeline_head=None,
                 timeline_count=None, publish_consent=False)
         .execution_options(synchronize_session=False))
     return claimed.rowcount == 1
