@@ -13,7 +13,9 @@ a fresh schema, dropped afterwards) this
      cases it may see (random bytes: the inbox decrypts nothing) and one for
      the channel's other handler, and a dialogue on about a quarter of the
      cases with some reporter messages unread. Answers, status events and
-     attachments are left out: the inbox does not read them;
+     attachments are left out: the inbox does not read them. With
+     --purged N, N tombstones of cases purged after their retention as
+     well (closed years ago, no keys), which the inbox must leave out;
   3. signs the bench handler, a member of both channels (so nearly every case
      is visible: the largest inbox), in through Flask's test client (test
      Argon2 parameters, TOTP, the real sealed session);
@@ -116,10 +118,11 @@ def _case_dates(rng: random.Random, today: dt.date) -> dict:
     return row
 
 
-def seed(engine, settings, cases: int, rng: random.Random, today: dt.date):
+def seed(engine, settings, cases: int, rng: random.Random, today: dt.date, purged: int = 0):
     """Channels, handlers and `cases` cases; returns (bench handler id, TOTP secret, counts)."""
     from sqlalchemy.orm import Session
 
+    from portal.domain import cases as cases_rules
     from portal.staff.accounts import create_user
     from portal.domain.taxonomy import CATEGORIES, CHAIN_LEVELS, MISCONDUCT, OBSTACLE, PRINCIPLES, TIME_LOST_RANGES
     from portal.models import Channel, Exclusion, Membership, Message, Report, ReportKey, RoutingRule
@@ -212,6 +215,30 @@ def seed(engine, settings, cases: int, rng: random.Random, today: dt.date):
                 counts["messages"] += count
             if len(reports) >= BATCH:
                 flush(connection)
+        # Tombstones of cases purged after their retention (years of use):
+        # closed long ago, no keys, out of their channel as the purge leaves
+        # them; they must not slow the inbox.
+        for n in range(purged):
+            track = OBSTACLE if rng.random() < 0.85 else MISCONDUCT
+            closed = today - dt.timedelta(days=rng.randint(740, 2200))
+            received = closed - dt.timedelta(days=rng.randint(10, 200))
+            selector = secrets.token_hex(5)
+            while selector in selectors:
+                selector = secrets.token_hex(5)
+            selectors.add(selector)
+            reports.append({
+                "id": secrets.token_urlsafe(16), "track": track, "category": rng.choice(CATEGORIES[track]),
+                "chain_level": rng.choice(CHAIN_LEVELS) if track == OBSTACLE else None, "principle": None,
+                "unit_id": None, "channel_id": None, "time_lost": None, "publish_consent": False,
+                "last_reporter_message_on": None, "receipt_selector": selector, "receipt_salt": b"",
+                "reporter_wrapped_key": b"", "escrow_wrapped_key": None, "key_version": 1,
+                "received_on": received, "acknowledge_due": cases_rules.acknowledge_due(received),
+                "status": "closed", "acknowledged_on": received, "feedback_due": None, "feedback_on": closed,
+                "closed_on": closed, "outcome": "explained", "purged_on": closed + dt.timedelta(days=730),
+            })
+            if len(reports) >= BATCH:
+                flush(connection)
+        counts["purged, left out"] = purged
         flush(connection, final=True)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -279,7 +306,7 @@ def explain(engine, statements) -> None:
             raw.close()
 
 
-def measure(url: str, cases: int, runs: int, show_plans: bool, tmp: Path) -> dict:
+def measure(url: str, cases: int, runs: int, show_plans: bool, tmp: Path, purged: int = 0) -> dict:
     from portal import create_app
     from portal.cli import migrate
     from portal.models.base import today as portal_today
@@ -291,7 +318,7 @@ def measure(url: str, cases: int, runs: int, show_plans: bool, tmp: Path) -> dic
     app = create_app(settings)
     engine = app.extensions["tillit.db"].engine
     today = portal_today()
-    bench_id, secret, counts = seed(engine, settings, cases, random.Random(20261201), today)
+    bench_id, secret, counts = seed(engine, settings, cases, random.Random(20261201), today, purged)
     print(f"  schema (Alembic head) and seeding: {time.perf_counter() - start:.1f} s; "
           + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
@@ -354,9 +381,10 @@ def measure(url: str, cases: int, runs: int, show_plans: bool, tmp: Path) -> dic
     return results
 
 
-def run_postgresql(cases: int, runs: int, show_plans: bool, tmp: Path, *, run=None, name: str = "inbox") -> None:
+def run_postgresql(cases: int, runs: int, show_plans: bool, tmp: Path, *, run=None, name: str = "inbox",
+                   purged: int = 0) -> None:
     """`run(url)` (default: this benchmark's measure) in a fresh PostgreSQL schema, dropped afterwards."""
-    run = run or (lambda url: measure(url, cases, runs, show_plans, tmp))
+    run = run or (lambda url: measure(url, cases, runs, show_plans, tmp, purged))
     url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_PG_URL
     try:
         with scratch_schema(url, name) as schema_url:
@@ -371,6 +399,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--explain", action="store_true", help="print the query plans of each scenario")
     parser.add_argument("--backend", choices=("both", "sqlite", "postgresql"), default="both")
+    parser.add_argument("--purged", type=int, default=0,
+                        help="also seed this many purged cases (tombstones) in the same channels")
     args = parser.parse_args()
     print(machine())
     print(f"{args.cases} cases; per scenario {WARM_UP} warm-up requests, then {args.runs} timed "
@@ -381,10 +411,10 @@ def main() -> None:
             print(f"\nSQLite {sqlite3.sqlite_version} (file in a temporary directory)")
             (base / "sqlite").mkdir()
             measure(f"sqlite:///{base / 'sqlite' / 'inbox.sqlite3'}", args.cases, args.runs, args.explain,
-                    base / "sqlite")
+                    base / "sqlite", args.purged)
         if args.backend != "sqlite":
             (base / "pg").mkdir()
-            run_postgresql(args.cases, args.runs, args.explain, base / "pg")
+            run_postgresql(args.cases, args.runs, args.explain, base / "pg", purged=args.purged)
 
 
 if __name__ == "__main__":
