@@ -7,12 +7,14 @@ CLI command is one unit of work too (`unit_of_work`).
 """
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 
 from flask import Flask, current_app, g
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,8 +22,20 @@ from sqlalchemy.orm import Session, sessionmaker
 EXTENSION_KEY = "tillit.db"
 
 
+def _private_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only, before
+    SQLite does: it makes the -wal and -shm files with the database's own
+    mode, and would make the database 0644 under the usual umask (issue 15)."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or Path(path).exists() or not Path(path).parent.is_dir():
+        return  # a missing folder stays an error of its own (health check: unavailable)
+    with suppress(FileExistsError):  # another process made it just now
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_file(url)
         # timeout: a writer waits for another's transaction (a report with
         # large files takes seconds) instead of failing after sqlite3's 5 s.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
