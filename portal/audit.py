@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from crypto import anchor
 
-from .domain.audit_chain import GENESIS, KEYED, LANES, AuditFields, Break, broken_links, keyed_hash
+from .domain.audit_chain import GENESIS, KEYED, LANES, AuditFields, Break, broken_links, fields_of, keyed_hash
 from .models import AuditEvent, AuditHead
 from .models.base import utcnow
 
@@ -107,11 +107,8 @@ def record(session: Session, action: str, *, actor_user_id: str | None = None,
 def authentic(session: Session, event: AuditEvent) -> bool:
     """Whether the log's key vouches for this one event as stored (its MAC;
     where it stands in its lane is verify()'s business)."""
-    fields = AuditFields(lane=event.lane, seq=event.seq, at=event.at, actor_user_id=event.actor_user_id,
-                         action=event.action, target_type=event.target_type, target_id=event.target_id,
-                         detail=event.detail)
     return event.format == KEYED and hmac.compare_digest(
-        bytes(event.hash), keyed_hash(_key(session), bytes(event.prev_hash), fields))
+        bytes(event.hash), keyed_hash(_key(session), bytes(event.prev_hash), fields_of(event)))
 
 
 def verify(session: Session, legacy_head: bytes | None = None) -> Break | None:

@@ -36,13 +36,11 @@ def purge_command(dry_run: bool) -> None:
     """Delete cases past their channel's retention (crypto-shredding), expired sessions and old form tokens (cron)."""
     today = models_today()
     if dry_run:
-        _audit_holds_or_exit()
-        found = retention.expired(db.session(), today)
-        due = [case for case in found if case.proven]
+        due, unproven = _due(today)
         click.echo(f"Would delete {len(due)} case(s) past their retention time; nothing changed (dry run).")
         for case in due:
             click.echo(f"  closed {case.closed_on}, to be deleted from {case.expired_on}")
-        _say_unproven(len(found) - len(due))
+        _say_unproven(unproven)
         return
     due, purged, unproven = purge_cases(today, show_progress=True)
     with db.unit_of_work() as work:
@@ -63,13 +61,17 @@ def purge_command(dry_run: bool) -> None:
         sys.exit(1)
 
 
-def _audit_holds_or_exit() -> None:
-    """A changed or removed event could be the reopening of a case the log
-    would otherwise vouch for as closed (second review): no case is deleted
-    while the log does not verify."""
+def _due(today) -> tuple[list, int]:
+    """(the cases to delete, how many more look due but the audit log does
+    not vouch for their closing). A changed or removed event could be the
+    reopening of a case the log would otherwise vouch for as closed (second
+    review): no case is deleted while the log does not verify."""
     if audit.verify(db.session(), current_settings().audit_legacy_head) is not None:
         click.echo("The audit log does not verify: no case was deleted. Run `portal audit verify`.", err=True)
         sys.exit(1)
+    found = retention.expired(db.session(), today)
+    due = [case for case in found if case.proven]
+    return due, len(found) - len(due)
 
 
 def _say_unproven(count: int) -> None:
@@ -83,9 +85,7 @@ def purge_cases(today, *, show_progress: bool) -> tuple[int, int, int]:
     """(cases due, cases this run shredded, cases left alone because the
     audit log does not vouch for their closing): each case in a transaction
     of its own."""
-    _audit_holds_or_exit()
-    found = retention.expired(db.session(), today)
-    due = [case for case in found if case.proven]
+    due, unproven = _due(today)
     db.session().rollback()  # the read's snapshot ends: each case is claimed afresh
     purged = 0
     # A bar on a terminal only: a cron log gets the summary line.
@@ -94,7 +94,7 @@ def purge_cases(today, *, show_progress: bool) -> tuple[int, int, int]:
         for case in cases:
             with db.unit_of_work() as work:
                 purged += retention.shred(work, case.report_id, today)
-    return len(due), purged, len(found) - len(due)
+    return len(due), purged, unproven
 
 
 @portal_cli.command("insights-refresh")

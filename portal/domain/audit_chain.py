@@ -40,6 +40,12 @@ class AuditFields:
     detail: str
 
 
+def fields_of(event) -> AuditFields:
+    """The MAC'd fields of a stored event (anything with those attributes)."""
+    return AuditFields(event.lane, event.seq, event.at, event.actor_user_id, event.action,
+                       event.target_type, event.target_id, event.detail)
+
+
 def audit_key(pepper: bytes) -> bytes:
     """The MAC key of the chains: from the pepper, which is never in the database."""
     return hkdf(pepper, LABEL_AUDIT)
@@ -121,8 +127,7 @@ def _lane_breaks(lane: int, lane_events: list, key: bytes, legacy_head: bytes | 
             linked = False  # the link to what was removed cannot be checked
         if last_at is not None and event.at < last_at:
             found.append(Break(lane, event.seq, problem=EARLIER))  # time runs forward in a lane
-        fields = AuditFields(event.lane, event.seq, event.at, event.actor_user_id, event.action,
-                             event.target_type, event.target_id, event.detail)
+        fields = fields_of(event)
         wanted = None
         if event.format == KEYED:
             if lane == 0 and not keyed_seen and prev != GENESIS and prev != legacy_head:
