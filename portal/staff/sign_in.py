@@ -23,9 +23,8 @@ from ..models import User
 from ..models.base import utcnow
 from .credentials import is_locked, replace_creator_key_pair, set_password, unlock_unless_locked
 from .enrolment import PendingEnrolment, start_enrolment
+from .lockout import delay_after
 
-LOCK_AFTER_FAILURES = 10
-LOCK_MINUTES = 15
 _DUMMY_USER_ID = "unknown-account"
 _DUMMY_RECOVERY_WRAP = keys.new_recovery_wrap(keys.generate_keypair()[0], user_id=_DUMMY_USER_ID)[1]
 
@@ -61,19 +60,23 @@ def find_user(db: Session, username: str) -> User | None:
     return db.scalar(select(User).where(User.username == name, User.active))
 
 
-def _failed(db: Session, user: User | None, action: str, *, counts: bool = True) -> LoginFailed:
-    """Audit a failure (also for unknown usernames, without the name, so that
-    both cost the same writes) and count it towards the account's lock."""
-    if user is not None and counts and not is_locked(user):
-        # In the database, not in Python: parallel guesses read the same row,
-        # and each must count (a read-modify-write would lose all but one).
-        failures = db.scalar(update(User).where(User.id == user.id)
-                             .values(failed_logins=func.coalesce(User.failed_logins, 0) + 1)
-                             .returning(User.failed_logins).execution_options(synchronize_session=False))
-        if failures >= LOCK_AFTER_FAILURES:
-            db.execute(update(User).where(User.id == user.id, User.failed_logins >= LOCK_AFTER_FAILURES)
-                       .values(locked_until=utcnow() + dt.timedelta(minutes=LOCK_MINUTES), failed_logins=0)
-                       .execution_options(synchronize_session=False))
+def _failed(db: Session, user: User | None, action: str, *, counts: bool) -> LoginFailed:
+    """Audit a failure and, if it `counts` (lockout.py says which do), count
+    it towards the account's growing delay. The same statements run either
+    way, also for unknown usernames (without the name): whether a failure
+    counted, which is whether the password was right, must not show in the time."""
+    counted = user is not None and counts and not is_locked(user)
+    account = user.id if user is not None else _DUMMY_USER_ID
+    # In the database, not in Python: parallel guesses read the same row,
+    # and each must count (a read-modify-write would lose all but one).
+    failures = db.scalar(update(User).where(User.id == account)
+                         .values(failed_logins=func.coalesce(User.failed_logins, 0) + (1 if counted else 0))
+                         .returning(User.failed_logins).execution_options(synchronize_session=False))
+    delay = delay_after(failures or 0) if counted else None
+    db.execute(update(User).where(User.id == account, User.failed_logins == failures, delay is not None)
+               .values(locked_until=utcnow() + (delay or dt.timedelta(0)))
+               .execution_options(synchronize_session=False))
+    if user is not None:
         db.expire(user, ["failed_logins", "locked_until"])
     audit.record(db, action, actor_user_id=user.id if user else None, target_type="user",
                  target_id=user.id if user else None)
@@ -102,7 +105,10 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
     user = find_user(db, username)
     private_key = unlock_unless_locked(settings, user, password)
     if user is None or private_key is None:
-        raise _failed(db, user, "auth.login_failed")
+        # A wrong password counts only where it is the only factor: anyone
+        # can type wrong passwords, and the answer does not say which failed.
+        raise _failed(db, user, "auth.login_failed",
+                      counts=user is not None and user.totp_secret_ct is None)
     if user.holds_own_keys and keys.public_key_for(private_key) != bytes(user.public_key):
         # Checked before anything else: the second factor's absence must not
         # turn a swapped key into a quiet re-enrolment.
@@ -120,7 +126,7 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
                      target_type="user", target_id=user.id)
         return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=True)
     if not _accept_code(db, user, private_key, code, time.time() if now is None else now):
-        raise _failed(db, user, "auth.login_failed")
+        raise _failed(db, user, "auth.code_failed", counts=True)
     user.failed_logins = 0
     user.locked_until = None
     audit.record(db, "auth.login", actor_user_id=user.id, target_type="user", target_id=user.id)
@@ -168,13 +174,13 @@ def change_password(db: Session, settings: Settings, user: User, current: str, n
     check_password(new_password, username=user.username)
     private_key = unlock_unless_locked(settings, user, current)
     if private_key is None:
-        raise _failed(db, user, "auth.password_change_failed")
+        raise _failed(db, user, "auth.password_change_failed", counts=True)
     set_password(db, settings, user, private_key, new_password)
     audit.record(db, "auth.password_changed", actor_user_id=user.id, target_type="user", target_id=user.id)
 
 
 def reauthenticate(db: Session, settings: Settings, user: User, password: str) -> bool:
     if unlock_unless_locked(settings, user, password) is None:
-        _failed(db, user, "auth.reauth_failed")
+        _failed(db, user, "auth.reauth_failed", counts=True)
         return False
     return True
