@@ -17,7 +17,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     from .domain.audit_chain import audit_key
     from .web import db, errors, headers, i18n, rate_limits, templating
     from .web.forms import csrf
-    from .web.upload_spool import TillitRequest
+    from .web.upload_spool import TillitRequest, body_limit
 
     settings = settings or load_settings()
     check_production(settings)
@@ -32,10 +32,10 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TILLIT=settings,
-        # Generous on purpose: a file over max_upload_mib is discarded while it
-        # streams (web/upload_spool.py) so the form comes back with what was
-        # typed; only a body far beyond any valid form gets the bare 413 page.
-        MAX_CONTENT_LENGTH=(settings.max_upload_mib * settings.max_attachments * 4 + 1) * 1024 * 1024,
+        # A file over max_upload_mib is discarded while it streams, and a
+        # multipart body beyond this is cut here (web/upload_spool.py), so
+        # the form comes back with what was typed; other bodies get a 413.
+        MAX_CONTENT_LENGTH=body_limit(settings),
         WTF_CSRF_TIME_LIMIT=3600,
         TESTING=settings.env == "testing",
     )

@@ -3,6 +3,7 @@ and a translated message on the field for every file that cannot be stored
 (checked before anything is stored, so the form comes back with all of them)."""
 from __future__ import annotations
 
+from flask import request
 from flask_babel import gettext as _
 
 from config import Settings
@@ -16,14 +17,25 @@ def _uploads(file_field):
     return [f for f in (file_field.data or []) if getattr(f, "filename", "")]
 
 
+def _body_cut() -> bool:
+    return getattr(request, "body_cut", False)
+
+
 def has_oversize(file_field) -> bool:
-    return any(getattr(f.stream, "oversize", False) for f in _uploads(file_field))
+    return _body_cut() or any(getattr(f.stream, "oversize", False) for f in _uploads(file_field))
 
 
 def check_uploads(file_field, settings: Settings):
     """The uploads, or None after putting a message on the field for each problem."""
     uploads = _uploads(file_field)
     problems = []
+    if _body_cut():
+        # The files were dropped unread: one message for all, none per file.
+        file_field.errors = list(file_field.errors) + [
+            _("The files you chose are larger than %(mib)d MiB together, so none was kept. Choose fewer or "
+              "smaller files; everything else you wrote is kept.",
+              mib=settings.max_upload_mib * settings.max_attachments)]
+        return None
     if len(uploads) > settings.max_attachments:
         problems.append(_("At most %(n)d files can be attached.", n=settings.max_attachments))
     for upload in uploads:

@@ -15,6 +15,7 @@ import secrets
 import tempfile
 
 from flask import Request
+from werkzeug.wsgi import get_input_stream
 
 from ..reports import sealing
 from ..reports.sealing import CHUNK_SIZE, SEALED_CHUNK_BYTES
@@ -105,6 +106,11 @@ class EncryptedSpool(io.BufferedIOBase):
     def _store(self, sealed: bytes) -> None:
         self._file.write(sealed)
         self._chunk_count += 1
+
+    def discard(self) -> None:
+        """Drop what was stored, as for an oversize file (the body was cut)."""
+        if not self.oversize:
+            self._mark_oversize()
 
     def _mark_oversize(self) -> None:
         # Nothing of an oversize file is kept: free the memory or disk now.
@@ -230,8 +236,45 @@ class EncryptedSpool(io.BufferedIOBase):
             raise ValueError("I/O operation on closed EncryptedSpool")
 
 
+def body_limit(settings) -> int:
+    """The largest body read: every file at its limit, plus room for the text."""
+    return (settings.max_upload_mib * settings.max_attachments + 1) * MIB
+
+
+class _CutBody(io.RawIOBase):
+    """The first `limit` bytes of a multipart body, then the closing boundary,
+    so the parser ends cleanly with the fields that came before the cut (the
+    text, which comes before the files in every form here)."""
+
+    def __init__(self, stream, limit: int, boundary: bytes) -> None:
+        super().__init__()
+        self._stream, self._left = stream, limit
+        self._ending = b"\r\n--" + boundary + b"--\r\n"
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._left > 0:
+            data = self._stream.read(min(len(view), self._left))
+            if data:
+                self._left -= len(data)
+                view[: len(data)] = data
+                return len(data)
+            self._left = 0
+        piece, self._ending = self._ending[: len(view)], self._ending[len(view):]
+        view[: len(piece)] = piece
+        return len(piece)
+
+
 class TillitRequest(Request):
-    """Flask's Request, with file uploads spooled encrypted (see EncryptedSpool)."""
+    """Flask's Request, with file uploads spooled encrypted (see EncryptedSpool),
+    and a multipart body longer than body_limit cut there: the text typed
+    before the files survives and every file is dropped (`body_cut`), so the
+    form comes back saying so, without reading the rest."""
+
+    body_cut = False
 
     def _get_file_stream(
         self,
@@ -240,4 +283,22 @@ class TillitRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ) -> EncryptedSpool:
-        return EncryptedSpool(limit_bytes=current_settings().max_upload_mib * MIB)
+        spool = EncryptedSpool(limit_bytes=current_settings().max_upload_mib * MIB)
+        self.__dict__.setdefault("_spools", []).append(spool)
+        return spool
+
+    def _get_stream_for_parsing(self):
+        limit = self.max_content_length
+        boundary = self.mimetype_params.get("boundary", "").encode("latin-1", "replace")
+        if (self.mimetype != "multipart/form-data" or not boundary or limit is None
+                or self.content_length is None or self.content_length <= limit):
+            return super()._get_stream_for_parsing()
+        self.body_cut = True
+        stream = get_input_stream(self.environ, max_content_length=None)
+        return io.BufferedReader(_CutBody(stream, limit, boundary))
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        if self.body_cut:
+            for spool in self.__dict__.get("_spools", []):
+                spool.discard()
