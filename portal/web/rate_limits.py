@@ -13,6 +13,9 @@ from flask_limiter import Limiter
 from limits import parse as parse_limit
 
 SUBMIT_LIMIT = "20 per hour"  # reports and reporter replies, counted only when sent (take_one)
+# Every post of those forms, sent or not: an invalid one still costs parsing,
+# encrypting the spooled files and trying to clean them.
+FORM_POST_LIMIT = "60 per hour"
 RECEIPT_LIMIT = "10 per 10 minutes"
 LOGIN_LIMIT = "10 per minute"  # every password check, also from an open session
 GLOBAL_LOGIN_LIMIT = "300 per minute"

@@ -234,3 +234,21 @@ def test_over_the_limit_an_unknown_track_is_still_a_404(app, client, seeded):
     assert submit(client, "obstacle", OBSTACLE)[0].status_code == 429
     unknown = client.post("/report/nonsense", data={}, environ_base=environ(ADDRESS))
     assert unknown.status_code in (404, 429)
+
+
+def test_invalid_posts_are_limited_too_and_the_refused_report_keeps_its_text(app, client, seeded, db_session):
+    """An invalid post still costs parsing, encrypting its files and trying to
+    clean them, so every post counts towards a wider limit of its own."""
+    from portal.web.rate_limits import FORM_POST_LIMIT
+
+    for _ in range(limits.parse(FORM_POST_LIMIT).amount):
+        junk = client.post("/report/obstacle", data={"today": "spam"}, environ_base=environ(ADDRESS))
+        assert junk.status_code in (400, 409)
+    limited, _ = submit(client, "obstacle", {**OBSTACLE, "today": "Kept after the post limit."})
+    html = limited.get_data(as_text=True)
+    assert limited.status_code == 429
+    assert "Kept after the post limit." in html and "Wait a few minutes and send it again" in html
+    assert count(db_session, Report) == 0
+    # Another connection is not affected.
+    other, _ = submit(FormlessClient(app).client, "obstacle", OBSTACLE, address=OTHER_ADDRESS)
+    assert other.status_code == 302

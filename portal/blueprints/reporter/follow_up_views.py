@@ -7,7 +7,7 @@ from flask import abort, redirect, render_template, request, url_for
 from ...reports import access, dialogue, reading
 from ...web import current_settings, db, downloads, sealed_session
 from ...web.forms import TEXT_MAX, PlainForm, csrf
-from ...web.rate_limits import RECEIPT_LIMIT, SUBMIT_LIMIT, limiter, take_one
+from ...web.rate_limits import FORM_POST_LIMIT, RECEIPT_LIMIT, SUBMIT_LIMIT, limiter, take_one
 from ...web.upload_fields import check_uploads, confirm_uncleanable, has_oversize
 from . import bp
 from .forms import MeetingForm, ReceiptForm, ReplyForm
@@ -72,6 +72,9 @@ def reply():
     opened, case = _open_case()
     if opened is None:
         return _expired_reply(form.body.data or "")
+    if not take_one(FORM_POST_LIMIT, "reply-post"):
+        form.mark_rate_limited()
+        return _case_page(opened, case, 429, reply_form=form)
     valid = form.validate()
     uploads = check_uploads(form.attachments, current_settings())
     status = 413 if has_oversize(form.attachments) else 400

@@ -16,7 +16,7 @@ from ...reports import form_tokens, submission
 from ...reports.submission import ReceiptToShow
 from ...web import current_settings, db, sealed_session
 from ...web.forms import csrf
-from ...web.rate_limits import SUBMIT_LIMIT, take_one
+from ...web.rate_limits import FORM_POST_LIMIT, SUBMIT_LIMIT, take_one
 from ...web.upload_fields import check_uploads, confirm_uncleanable, has_oversize
 from . import bp
 from .form_setup import check_channel, new_report, prepare_chooser, prepare_form
@@ -98,6 +98,9 @@ def submit_report(track):
     def again(status):
         return _form_page(form, track, view, status)
 
+    if not take_one(FORM_POST_LIMIT, "report-post"):
+        form.mark_rate_limited()
+        return again(429)
     token = form.nonce.data
     if not form_tokens.is_well_formed(token):
         form.nonce.data = form_tokens.issue()  # a damaged page: a fresh token, the text kept
