@@ -78,6 +78,15 @@ def database(empty_database):
 
 
 @pytest.fixture
+def redis_url():
+    """The machine's Redis (CI always has one; .ci/run sets the URL)."""
+    url = os.environ.get("PORTAL_REDIS_URL")
+    if not url:
+        pytest.skip("PORTAL_REDIS_URL is not set: no Redis on this machine")
+    return url
+
+
+@pytest.fixture
 def settings(tmp_path, database):
     return make_settings(tmp_path, database.url)
 

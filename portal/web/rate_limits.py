@@ -1,16 +1,20 @@
 """Rate limits on what an attacker would repeat (reports, receipt checks,
 sign-ins), keyed without storing any request address: the limiter keys on a
-keyed hash of the address that changes every day. Every limit is declared here.
+keyed hash of the address, under a random key of the day that is kept only
+in memory (see _day_key). Every limit is declared here.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import hmac
+import secrets
+import threading
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from limits import parse as parse_limit
+from limits.storage import RedisStorage
 
 SUBMIT_LIMIT = "20 per hour"  # reports and reporter replies, counted only when sent (take_one)
 # Every post of those forms, sent or not: an invalid one still costs parsing,
@@ -22,16 +26,44 @@ GLOBAL_LOGIN_LIMIT = "300 per minute"
 GLOBAL_LOGIN_KEY = "all-staff-logins"
 
 
-def _anonymous_rate_key() -> str:
-    """A daily-rotating keyed hash of the client address.
+DAY_KEY_BYTES = 32
+_day_keys: dict[str, bytes] = {}
+_day_keys_lock = threading.Lock()
 
-    The limiter needs some key per client; this one cannot be turned back into
-    an address without the secret key, and stops linking clients after a day.
-    """
-    day = dt.date.today().isoformat().encode()
-    secret = current_app.config["SECRET_KEY"].encode()
+
+def _day_key() -> bytes:
+    """Today's key for hashing addresses: random, never derived from anything
+    the portal stores (the secret key, the database), so a copy of those and
+    of the counters cannot be turned back into addresses by trying every one.
+    Nodes sharing a Redis share it there, as a key that expires with the day;
+    without Redis it lives in this process only (gunicorn.conf.py then runs
+    one worker)."""
+    day = dt.date.today().isoformat()
+    key = _day_keys.get(day)
+    if key is None:
+        with _day_keys_lock:
+            key = _day_keys.get(day) or _shared_day_key(day)
+            _day_keys.clear()  # yesterday's key is forgotten
+            _day_keys[day] = key
+    return key
+
+
+def _shared_day_key(day: str) -> bytes:
+    fresh = secrets.token_bytes(DAY_KEY_BYTES)
+    storage = limiter.storage
+    if not isinstance(storage, RedisStorage):
+        return fresh
+    name = f"tillit:rate-key:{day}"
+    # The first node to need it sets it; the others read the same one.
+    storage.storage.set(name, fresh, nx=True, ex=2 * 24 * 3600)
+    return storage.storage.get(name) or fresh
+
+
+def _anonymous_rate_key() -> str:
+    """A keyed hash of the client address under the day's key: the limiter
+    needs some key per client, and this one links a client for a day at most."""
     address = (request.remote_addr or "").encode()
-    return hmac.new(secret + b"|" + day, address, hashlib.sha256).hexdigest()[:32]
+    return hmac.new(_day_key(), address, hashlib.sha256).hexdigest()[:32]
 
 
 limiter = Limiter(key_func=_anonymous_rate_key, default_limits=[], headers_enabled=False)

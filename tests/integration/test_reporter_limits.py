@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+import secrets
 from types import SimpleNamespace
 
 import limits
@@ -123,7 +124,7 @@ def test_guessing_receipts_is_stopped_and_the_limiter_stores_no_address(app, cli
     assert security.limiter.storage.get(counted[0]) >= allowed + 1
 
 
-def test_limiter_key_depends_on_address_day_and_secret(app, seeded, monkeypatch):
+def test_limiter_key_depends_on_address_and_day_and_on_nothing_stored(app, seeded, monkeypatch):
     def key(address):
         with app.test_request_context("/", environ_base=environ(address)):
             return security._anonymous_rate_key()
@@ -140,8 +141,45 @@ def test_limiter_key_depends_on_address_day_and_secret(app, seeded, monkeypatch)
     monkeypatch.setattr(security, "dt", SimpleNamespace(date=NextDay))
     assert key(ADDRESS) != today  # stops linking a client after a day
     monkeypatch.setattr(security, "dt", SimpleNamespace(date=FrozenDate))
+    # Not derived from the secret key (or anything else stored): the key of
+    # the day is random, so a process started afresh, holding the same
+    # secret key and database, cannot recompute the hashes in the counters.
+    assert key(ADDRESS) != today  # yesterday's key was forgotten at the change of day
+    again = key(ADDRESS)
     app.config["SECRET_KEY"] = "another secret key of some length......"
-    assert key(ADDRESS) != today  # and cannot be recomputed without the secret
+    assert key(ADDRESS) == again
+    monkeypatch.setattr(security, "_day_keys", {})
+    assert key(ADDRESS) != again
+
+
+def test_nodes_sharing_a_redis_share_the_key_and_the_counts(tmp_path, database, redis_url, monkeypatch):
+    """Two app instances (two nodes) on one Redis: one client, one count; the
+    key of the day lives in Redis only until the day is over."""
+    import redis
+
+    from portal import create_app
+
+    server = redis.Redis.from_url(redis_url)
+    # An address of this run's own, so parallel runs do not share counters.
+    address = f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
+    nodes = [create_app(make_settings(tmp_path / str(n), database.url, redis_url=redis_url,
+                                      RATELIMIT_ENABLED=True)) for n in range(2)]
+    try:
+        keys = []
+        for node in nodes:
+            monkeypatch.setattr(security, "_day_keys", {})  # each node has its own memory
+            with node.test_request_context("/", environ_base=environ(address)):
+                keys.append(security._anonymous_rate_key())
+        assert keys[0] == keys[1]
+        stored = server.keys("tillit:rate-key:*")
+        assert stored and all(0 < server.ttl(name) <= 2 * 24 * 3600 for name in stored)
+        allowed = limits.parse(RECEIPT_LIMIT).amount
+        statuses = [try_receipt(FormlessClient(nodes[n % 2]), WRONG, address=address).status_code
+                    for n in range(allowed + 1)]
+        assert statuses == [400] * allowed + [429]
+    finally:
+        for node in nodes:
+            node.extensions["tillit.db"].engine.dispose()
 
 
 class FormlessClient:
