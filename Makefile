@@ -32,7 +32,7 @@ run: install
 	$(FLASK) portal init --no-admin
 	$(FLASK) portal demo
 	@echo "Serving on http://$(HOST):$(PORT)/"
-	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 wsgi:app
+	PORTAL_BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn wsgi:app  # settings: gunicorn.conf.py
 
 # The whole suite, in parallel (pytest-xdist, one worker per core).
 test: install
