@@ -616,12 +616,91 @@ def test_archive_limits(monkeypatch, limit, value):
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
-@pytest.mark.parametrize("size", [(100_000, 100_000), (10_000, 10_000), (9_000, 9_000)],
-                         ids=["pillow-error", "pillow-warning", "own-limit"])
+@pytest.mark.parametrize("size", [(100_000, 100_000), (10_000, 10_000)], ids=["pillow-error", "pillow-warning"])
 def test_decompression_bomb_png(size):
     data = _png_claiming(*size)
     result = clean_file("huge.png", data)
     _assert_unchanged(result, data, "could_not_parse")
+
+
+def _big_png_with_metadata(size=(9_000, 9_000)) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", *size, 8, 6, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"tEXt", b"Author\x00Canary Person")
+            + _png_chunk(b"iCCP", b"Canary profile\x00\x00" + zlib.compress(b"icc"))
+            + _png_chunk(b"eXIf", b"MM\x00*Canary") + _png_chunk(b"tIME", b"\x07\xea\x0c\x07\x01\x02\x03")
+            + _png_chunk(b"gAMA", struct.pack(">I", 45455))
+            + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _png_chunk(b"IEND", b"") + b"Canary trailer")
+
+
+def test_a_png_too_large_to_decode_loses_its_metadata_without_decoding(monkeypatch):
+    """81 MP in a few hundred bytes: decoding would take gigabytes, so the
+    chunks are filtered instead; the compressed picture is kept as it is."""
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(images, "_reencode", no_decoding)
+    data = _big_png_with_metadata()
+    result = clean_file("huge.png", data)
+    assert (result.cleaned, result.warning, result.media_type) == (True, None, "image/png")
+    assert {"png_text", "icc_profile", "exif", "other_metadata"} <= set(result.removed)
+    assert CANARY not in result.data
+    assert _png_chunk_types(result.data) == [b"IHDR", b"gAMA", b"IDAT", b"IEND"]
+    assert _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64)) in result.data
+
+
+@pytest.mark.parametrize("damage", ["crc", "truncated", "no-ihdr"])
+def test_a_damaged_png_too_large_to_decode_is_kept_with_a_warning(damage):
+    data = _big_png_with_metadata()
+    if damage == "crc":
+        data = data.replace(b"Canary Person", b"Canary Persom")
+    elif damage == "truncated":
+        data = data[:data.index(b"IEND") - 10]
+    else:
+        data = data[:8] + data[8 + 25:]  # IHDR removed: the first chunk is text
+    result = clean_file("huge.png", data)
+    assert (result.cleaned, result.warning) == (False, "could_not_parse")
+
+
+def test_other_formats_too_large_to_decode_are_refused_as_too_large(monkeypatch):
+    monkeypatch.setattr(images, "DECODE_MAX_PIXELS", 100)
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20), (1, 2, 3)).save(out, "GIF", comment=b"Canary")
+    result = clean_file("big.gif", out.getvalue())
+    assert (result.cleaned, result.warning) == (False, "too_large_to_clean")
+
+
+def test_decoding_waits_for_a_free_slot(monkeypatch):
+    """At most DECODING_AT_ONCE pictures are decoded at a time in a process,
+    so many requests with many files do not multiply the memory."""
+    import threading
+    import time as clock
+
+    busy, most, lock, full = [0], [0], threading.Lock(), threading.Event()
+    real = images._reencode
+
+    def counting(im, data):
+        with lock:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+            if busy[0] == images.DECODING_AT_ONCE:
+                full.set()
+        full.wait(timeout=5)  # hold the slot until every slot is taken
+        clock.sleep(0.01)
+        try:
+            return real(im, data)
+        finally:
+            with lock:
+                busy[0] -= 1
+
+    monkeypatch.setattr(images, "_reencode", counting)
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (9, 9, 9)).save(out, "PNG")
+    threads = [threading.Thread(target=clean_file, args=("x.png", out.getvalue())) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == images.DECODING_AT_ONCE
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
@@ -756,7 +835,7 @@ def _big_photo(progressive: bool) -> bytes:
 
 @pytest.mark.parametrize("progressive", [False, True])
 def test_a_jpeg_too_large_to_decode_loses_its_metadata_losslessly(monkeypatch, progressive):
-    monkeypatch.setattr(images, "IMAGE_MAX_PIXELS", 100)  # stands for a 100 MP photo
+    monkeypatch.setattr(images, "DECODE_MAX_PIXELS", 100)  # stands for a 100 MP photo
     original = _big_photo(progressive)
     result = clean_file("photo.jpg", original)
     assert (result.cleaned, result.warning, result.media_type) == (True, None, "image/jpeg")
@@ -768,7 +847,7 @@ def test_a_jpeg_too_large_to_decode_loses_its_metadata_losslessly(monkeypatch, p
 
 
 def test_a_damaged_jpeg_too_large_to_decode_is_kept_with_a_warning(monkeypatch):
-    monkeypatch.setattr(images, "IMAGE_MAX_PIXELS", 100)
+    monkeypatch.setattr(images, "DECODE_MAX_PIXELS", 100)
     original = _big_photo(False)
     cut = original[:original.index(b"\xff\xda") + 40]  # ends inside the picture
     result = clean_file("photo.jpg", cut)

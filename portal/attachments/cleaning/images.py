@@ -1,11 +1,20 @@
 """Images (JPEG, PNG, GIF, WebP, also APNG and animated GIF/WebP): decoded and
 re-encoded as pixels only, after applying the EXIF orientation, with colours
 converted to sRGB when an ICC profile was embedded; frame durations and loop
-count of animations are kept. JPEGs too large to decode go to jpeg.py."""
+count of animations are kept. JPEGs and PNGs too large to decode go to
+jpeg.py and png.py; other formats that large are refused (the reporter is
+told and may send them as they are).
+
+Decoding costs memory and time with the pixel count, not the file size (an
+8000 x 8000 PNG of 243 KiB needs about 1 GB), so frames are capped at
+DECODE_MAX_PIXELS (less for WebP) and at most DECODING_AT_ONCE images are decoded at a time
+in a process: memory stays within their product (docs/benchmarks.md,
+bench/cleaning.py), however many requests and files arrive."""
 from __future__ import annotations
 
 import io
 import struct
+import threading
 
 from PIL import Image, ImageOps, ImageSequence
 
@@ -21,16 +30,22 @@ from .findings import (
     OTHER_METADATA,
     PNG_TEXT,
     THUMBNAIL,
+    TOO_LARGE_TO_CLEAN,
     XMP,
     Refuse,
 )
 from .jpeg import strip_jpeg
+from .png import strip_png
 
 # Our own limits, independent of the process-wide Image.MAX_IMAGE_PIXELS
 # (which another module may relax); both stay below Pillow's default bomb limit.
-IMAGE_MAX_PIXELS = 64 * 1024 * 1024  # one frame; a 48 MP photo still fits
-ANIMATION_MAX_PIXELS = 64 * 1024 * 1024  # all frames together, beyond that: first frame only
+DECODE_MAX_PIXELS = 24_000_000  # one frame: a 24 MP photo (6000 x 4000) still decodes
+# libwebp's encoder needs about twice the memory of the others for a picture.
+FORMAT_MAX_PIXELS = {"WEBP": 12_000_000}
+ANIMATION_MAX_PIXELS = 24_000_000  # all frames together, beyond that: first frame only
 ANIMATION_MAX_FRAMES = 1000
+DECODING_AT_ONCE = 2
+_decoding = threading.BoundedSemaphore(DECODING_AT_ONCE)
 
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 MEDIA_TYPES = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png",
@@ -47,16 +62,23 @@ def clean_image(data: bytes) -> tuple[bytes, list[str], str]:
         # Sizes at which Pillow would only warn (DecompressionBombWarning) are not
         # decoded. (warnings.catch_warnings would do it too, but it swaps
         # process-wide state and is not thread-safe under gunicorn threads.)
-        limit = min(IMAGE_MAX_PIXELS, Image.MAX_IMAGE_PIXELS or IMAGE_MAX_PIXELS)
+        limit = min(FORMAT_MAX_PIXELS.get(im.format, DECODE_MAX_PIXELS), DECODE_MAX_PIXELS,
+                    Image.MAX_IMAGE_PIXELS or DECODE_MAX_PIXELS)
         if width < 1 or height < 1:
             raise Refuse(COULD_NOT_PARSE)
         if width * height > limit:
-            # A photo from a 100 MP phone camera: too large to decode safely,
-            # but a JPEG's metadata can be cut out without decoding it.
+            # A photo from a 100 MP phone camera, or a small file that inflates
+            # to gigabytes: not decoded, but a JPEG's or PNG's metadata can be
+            # cut out without decoding it.
             if im.format in ("JPEG", "MPO"):
                 return strip_jpeg(data, _image_metadata(im))
-            raise Refuse(COULD_NOT_PARSE)
-        return _reencode(im, data)
+            if im.format == "PNG" and width * height <= (Image.MAX_IMAGE_PIXELS or DECODE_MAX_PIXELS):
+                # Beyond Pillow's own bomb limit a PNG is refused, as before:
+                # kept intact it would still stall whoever opens it.
+                return strip_png(data)
+            raise Refuse(COULD_NOT_PARSE if im.format == "PNG" else TOO_LARGE_TO_CLEAN)
+        with _decoding:
+            return _reencode(im, data)
 
 
 def _reencode(im: Image.Image, data: bytes) -> tuple[bytes, list[str], str]:
@@ -81,6 +103,7 @@ def _reencode(im: Image.Image, data: bytes) -> tuple[bytes, list[str], str]:
         durations.append(frame.info.get("duration", 0))
         frames.append(_pixels_only(_upright(frame), icc))
     loop = im.info.get("loop")
+    im.close()  # the decoded source is no longer needed: free it before encoding
 
     params: dict = {}
     if fmt == "JPEG":
@@ -114,14 +137,15 @@ def _upright(frame: Image.Image) -> Image.Image:
 
 
 def _pixels_only(frame: Image.Image, icc: bytes | None) -> Image.Image:
-    """A copy holding pixels (and palette) but none of the source's info dict,
-    which Pillow's savers would otherwise write back (comment, ICC, EXIF...)."""
+    """The frame (a copy of the source's, from _upright) holding pixels and
+    palette but none of the source's info dict, which Pillow's savers would
+    otherwise write back (comment, ICC, EXIF...). Not copied again: each copy
+    of a 24 MP picture is 100 MB."""
+    transparency = frame.info.get("transparency")
     if icc:
         frame = _to_srgb(frame, icc)
-    clean = frame.copy()
-    transparency = frame.info.get("transparency")
-    clean.info = {} if transparency is None else {"transparency": transparency}
-    return clean
+    frame.info = {} if transparency is None else {"transparency": transparency}
+    return frame
 
 
 def _to_srgb(frame: Image.Image, icc: bytes) -> Image.Image:
