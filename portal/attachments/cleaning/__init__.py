@@ -23,8 +23,8 @@ Meaning of a :class:`CleanResult`:
   limits. ``"could_not_parse"``: malformed, hostile (decompression/zip bomb) or
   password-protected; served as ``application/octet-stream``.
 
-What each format keeps is said in its module: images.py (and jpeg.py for
-JPEGs too large to decode), pdf.py, ooxml.py, odf.py; safe_zip.py holds the
+What each format keeps is said in its module: images.py (and jpeg.py and
+png.py for pictures too large to decode), pdf.py, ooxml.py, odf.py; safe_zip.py holds the
 archive limits both zip formats share, and resets every entry date, extra
 field and the archive comment.
 
