@@ -47,11 +47,16 @@ def purge_command(dry_run: bool) -> None:
         removed = sealed_session.purge_expired(work)
         tokens = form_tokens.purge(work)
     log = db.compact_after_delete()
+    reordered, not_reordered = db.reorder_orderless_tables()
     click.echo(f"Cases deleted after their retention time: {purged}"
                + (f" ({due - purged} deleted by another run at the same time)" if purged < due else "")
                + f". Expired sessions removed: {removed}. Old form tokens removed: {tokens}."
-               + (" SQLite's write-ahead log checkpointed and emptied." if log == db.WAL_EMPTIED else ""))
+               + (" SQLite's write-ahead log checkpointed and emptied." if log == db.WAL_EMPTIED else "")
+               + (f" {len(reordered)} tables rewritten in key order." if reordered else ""))
     _say_unproven(unproven)
+    if not_reordered:
+        click.echo(f"Not rewritten, as other transactions were reading them: {', '.join(not_reordered)}. "
+                   "Their newest rows stay in the order they were written until the next run.", err=True)
     if log == db.WAL_BUSY:
         click.echo("SQLite's write-ahead log could not be emptied: another connection is still reading "
                    "(a backup, a long export, an sqlite3 shell). Until it is, pages of what was deleted "

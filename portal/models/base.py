@@ -19,6 +19,13 @@ NAMING_CONVENTION = {
 
 ID_LENGTH = 22
 
+# For the tables a reporter writes to (and staff too, at times the audit log
+# gives to the second): SQLite then keeps the rows in the order of their
+# random primary key instead of a rowid that counts insertions, so where a
+# reporter's row lies says nothing about when it was written next to staff
+# rows (docs/crypto.md, 8). PostgreSQL's heap is reordered by the purge job.
+ORDERLESS = {"sqlite_with_rowid": False}
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..domain.case_reference import STORED_LENGTH, new_reference
 from ..domain.taxonomy import STATUS_CLOSED, STATUS_NEW
 
-from .base import ID_LENGTH, Base, new_id, start_of_today, utcnow
+from .base import ID_LENGTH, ORDERLESS, Base, new_id, start_of_today, utcnow
 
 
 class Report(Base):
@@ -107,6 +107,7 @@ class Report(Base):
         Index("ix_reports_open", "channel_id", "id", "status",
               postgresql_where=text(f"status != '{STATUS_CLOSED}'"),
               sqlite_where=text(f"status != '{STATUS_CLOSED}'")),
+        ORDERLESS,
     )
 
 
@@ -121,7 +122,7 @@ class Answer(Base):
     body_ct: Mapped[bytes] = mapped_column(LargeBinary)
 
     report: Mapped[Report] = relationship(back_populates="answers")
-    __table_args__ = (UniqueConstraint("report_id", "field", name="uq_report_answers_report_field"),)
+    __table_args__ = (UniqueConstraint("report_id", "field", name="uq_report_answers_report_field"), ORDERLESS)
 
 
 class Message(Base):
@@ -142,7 +143,7 @@ class Message(Base):
     chain_mac: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # its link in the dialogue chain
 
     report: Mapped[Report] = relationship(back_populates="messages")
-    __table_args__ = (UniqueConstraint("report_id", "seq", name="uq_messages_report_seq"),)
+    __table_args__ = (UniqueConstraint("report_id", "seq", name="uq_messages_report_seq"), ORDERLESS)
 
 
 class Note(Base):
@@ -176,6 +177,7 @@ class StatusEvent(Base):
         UniqueConstraint("report_id", "seq", name="uq_status_events_report_seq"),
         # The statistics' closings per quarter (insights/tables.py), from the index alone.
         Index("ix_status_events_status_day", "status", "occurred_on", "report_id", "seq"),
+        ORDERLESS,
     )
 
 
@@ -195,6 +197,7 @@ class Attachment(Base):
     chunks: Mapped[list[AttachmentChunk]] = relationship(
         cascade="all, delete-orphan", order_by="AttachmentChunk.idx"
     )
+    __table_args__ = (ORDERLESS,)
 
 
 class AttachmentChunk(Base):
@@ -205,6 +208,7 @@ class AttachmentChunk(Base):
     )
     idx: Mapped[int] = mapped_column(Integer, primary_key=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    __table_args__ = (ORDERLESS,)
 
 
 class ReportKey(Base):
@@ -220,7 +224,7 @@ class ReportKey(Base):
     report: Mapped[Report] = relationship(back_populates="keys")
     # A handler's keys (the inbox's "waiting for access" count), without
     # reading their colleagues' keys.
-    __table_args__ = (Index("ix_report_keys_user", "user_id", "report_id"),)
+    __table_args__ = (Index("ix_report_keys_user", "user_id", "report_id"), ORDERLESS)
 
 
 class Exclusion(Base):
@@ -231,7 +235,7 @@ class Exclusion(Base):
     report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     # A handler's exclusions, for the inbox count.
-    __table_args__ = (Index("ix_exclusions_user", "user_id", "report_id"),)
+    __table_args__ = (Index("ix_exclusions_user", "user_id", "report_id"), ORDERLESS)
 
 
 class KeyGrant(Base):
@@ -249,4 +253,4 @@ class KeyGrant(Base):
     requested_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     refused_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     refused_on: Mapped[dt.date | None] = mapped_column(Date)
-    __table_args__ = (Index("ix_key_grants_user", "user_id"),)
+    __table_args__ = (Index("ix_key_grants_user", "user_id"), ORDERLESS)

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Date, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, today
+from .base import ORDERLESS, Base, today
 
 
 class UsedFormToken(Base):
@@ -22,3 +22,4 @@ class UsedFormToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     held_receipt: Mapped[bytes | None] = mapped_column(LargeBinary)
     used_on: Mapped[dt.date] = mapped_column(Date, default=today)
+    __table_args__ = (ORDERLESS,)

@@ -8,7 +8,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..domain.taxonomy import ROLE_ADMIN, ROLE_HANDLER, ROLE_VIEWER
-from .base import ID_LENGTH, Base, new_id, utcnow
+from .base import ID_LENGTH, ORDERLESS, Base, new_id, utcnow
 
 
 # The key version of the pair made when the account was created.
@@ -90,3 +90,4 @@ class ServerSession(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     absolute_expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    __table_args__ = (ORDERLESS,)
