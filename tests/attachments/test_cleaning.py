@@ -540,10 +540,22 @@ def test_office_zip_without_content_types_but_docx_name_is_not_parsed():
     _assert_unchanged(result, data, "could_not_parse")
 
 
-def test_office_xml_with_entity_declarations_is_refused():
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-            b'<cp:coreProperties xmlns:cp="x">&b;</cp:coreProperties>')
+_ENTITY_BOMB = ('<?xml version="1.0" encoding="{encoding}"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+                '<!ENTITY b "&a;&a;&a;&a;">]><cp:coreProperties xmlns:cp="x">&b;</cp:coreProperties>')
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "UTF-16"])
+def test_office_xml_with_entity_declarations_is_refused(encoding):
+    """Also in UTF-16, where a byte search for '<!ENTITY' finds nothing."""
+    bomb = _ENTITY_BOMB.format(encoding=encoding).encode(encoding.lower())
     data = _zip([("[Content_Types].xml", b'<Types xmlns="%s"/>' % _CT.encode()), ("docProps/core.xml", bomb)])
+    _assert_unchanged(clean_file("x.docx", data), data, "could_not_parse")
+
+
+def test_office_xml_naming_an_external_dtd_is_refused():
+    external = (b'<?xml version="1.0"?><!DOCTYPE d SYSTEM "http://attacker.example/d.dtd">'
+                b'<cp:coreProperties xmlns:cp="x">text</cp:coreProperties>')
+    data = _zip([("[Content_Types].xml", b'<Types xmlns="%s"/>' % _CT.encode()), ("docProps/core.xml", external)])
     _assert_unchanged(clean_file("x.docx", data), data, "could_not_parse")
 
 
