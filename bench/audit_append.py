@@ -127,7 +127,6 @@ def engine_for(url: str, threads: int):
 
 def run(sessionmaker, probe: Probe, threads: int, events: int, hold: float, single_lane: bool) -> dict:
     from portal import audit
-    from portal.domain.audit_chain import LANES
     from portal.models import AuditEvent
 
     with sessionmaker() as session:

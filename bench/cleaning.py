@@ -86,7 +86,8 @@ def main() -> None:
             how = "cleaned" if got["cleaned"] else f"kept as is: {got['warning']}"
             print(f"{fmt:6} {f'{width}x{height}':>11} {path.stat().st_size // 1024:>9} "
                   f"{got['peak'] / MIB:>9.0f} {got['seconds']:>8.2f}  {how}")
-    print(f"worst peak {worst / MIB:.0f} MiB (target < {TARGET_MIB}): {'met' if worst < TARGET_MIB * MIB else 'MISSED'}")
+    print(f"worst peak {worst / MIB:.0f} MiB (target < {TARGET_MIB}): "
+          f"{'met' if worst < TARGET_MIB * MIB else 'MISSED'}")
 
 
 if __name__ == "__main__":

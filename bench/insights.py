@@ -163,8 +163,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=("both", "sqlite", "postgresql"), default="both")
     args = parser.parse_args()
     print(machine_facts.describe(f"SQLite {sqlite3.sqlite_version}"))
-    print(f"{args.cases} cases; per page {args.cold_runs} cold requests (the last quarter's releases deleted first), then "
-          f"{WARM_UP} warm-up and {args.runs} timed warm ones")
+    print(f"{args.cases} cases; per page {args.cold_runs} cold requests (the last quarter's releases deleted first), "
+          f"then {WARM_UP} warm-up and {args.runs} timed warm ones")
     with tempfile.TemporaryDirectory(prefix="tillit-bench-") as tmp:
         base = Path(tmp)
         if args.backend != "postgresql":

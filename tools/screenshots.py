@@ -138,7 +138,8 @@ def main(argv=None) -> int:
                                             path.replace("{case}", case or "").replace("{channel}", first_channel)))
                     for width in WIDTHS:
                         page.set_viewport_size({"width": width, "height": 900})
-                        named = path.strip("/").replace("/", "_").replace("{case}", "case").replace("{channel}", "channel")
+                        named = (path.strip("/").replace("/", "_").replace("{case}", "case")
+                                 .replace("{channel}", "channel"))
                         name = re.sub(r"[{}:]", "", named) or "home"
                         target = args.out / f"{name}-{language}-{width}.png"
                         page.screenshot(path=str(target), full_page=True)

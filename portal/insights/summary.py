@@ -126,8 +126,10 @@ def build(found: dict[tuple[str, str], Release], quarters: list[str], years: lis
         insights.outcome_shares = _shares(found, insights.outcomes)
         insights.units = _breakdown(found, "unit", quarters)
         insights.deadlines = _deadlines(found, quarters)
-    insights.misconduct = [(year, found[(year, "misconduct_received")].partition() if (year, "misconduct_received") in found else None,
-                            found[(year, "misconduct_outcome")].partition() if (year, "misconduct_outcome") in found else None)
+    insights.misconduct = [(year, found[(year, "misconduct_received")].partition()
+                            if (year, "misconduct_received") in found else None,
+                            found[(year, "misconduct_outcome")].partition()
+                            if (year, "misconduct_outcome") in found else None)
                            for year in years]
     return insights
 

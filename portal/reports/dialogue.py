@@ -118,5 +118,7 @@ def confirm_minutes(db: Session, case: OpenCase, message_id: str) -> bool:
     if minutes is None or minutes.report_id != case.report.id or minutes.kind != KIND_MINUTES:
         return False
     post_message(db, case.report, case.dek, author=AUTHOR_REPORTER, kind=KIND_MINUTES_CONFIRMED,
-                 body=_("I confirm the minutes of %(date)s.", date=babel_dates.format_date(minutes.sent_on, "long", locale=dates_locale(str(get_locale())))))
+                 body=_("I confirm the minutes of %(date)s.",
+                        date=babel_dates.format_date(minutes.sent_on, "long",
+                                                     locale=dates_locale(str(get_locale())))))
     return True

@@ -72,8 +72,8 @@ class Request:
     target: User
     requested_by: User | None  # None: the CLI, or a report sent before the key was signed
     cases: int
-    trusted: bool
-    fingerprint: str  # of the key that would receive them, to compare with the colleague's own  # the anchor vouches for the target's key in those cases' channels
+    trusted: bool  # the anchor vouches for the target's key in those cases' channels
+    fingerprint: str  # of the key that would receive them, to compare with the colleague's own
 
 
 def _askable(holder: User):

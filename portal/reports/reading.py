@@ -181,7 +181,8 @@ def handler_case(db: Session, settings: Settings, user: User, case: OpenCase) ->
     notes = [{"author_user_id": n.author_user_id, "created_at": n.created_at, "body": read_note(report, dek, n)}
              for n in db.scalars(select(Note).where(Note.report_id == report.id).order_by(Note.created_at))]
     trail = list(db.scalars(select(AuditEvent).where(AuditEvent.target_type == "report",
-                                                     AuditEvent.target_id == report.id).order_by(AuditEvent.at, AuditEvent.lane, AuditEvent.seq)))
+                                                     AuditEvent.target_id == report.id)
+                            .order_by(AuditEvent.at, AuditEvent.lane, AuditEvent.seq)))
     author_ids = {m.author_user_id for m in messages} | {n["author_user_id"] for n in notes} | \
         {e.actor_user_id for e in trail} | {e.actor_user_id for e in report.events}
     authors = {u.id: u.display_name for u in db.scalars(select(User).where(User.id.in_(author_ids - {None})))}

@@ -33,7 +33,8 @@ MESSAGES = {
           _l("The portal could not complete the request. Nothing you sent has been shown to anyone. Try again later.")),
 }
 CSRF_MESSAGE = (_l("The form has expired"),
-                _l("For your protection the form is only valid for a limited time. Go back, reload the page and send again."))
+                _l("For your protection the form is only valid for a limited time. "
+                   "Go back, reload the page and send again."))
 
 
 def _render(code: int, title, message):

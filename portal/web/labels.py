@@ -122,7 +122,8 @@ CLEANING = {
 }
 
 CLEANING_WARNINGS = {
-    "unsupported_type": _l("This kind of file cannot be cleaned automatically and may contain details about you, such as an author name."),
+    "unsupported_type": _l("This kind of file cannot be cleaned automatically and may contain details about you, "
+                           "such as an author name."),
     "too_large_to_clean": _l("This file is too large to be cleaned automatically and may contain details about you."),
     "could_not_parse": _l("This file could not be read for cleaning and may contain details about you."),
 }
@@ -174,11 +175,19 @@ INSIGHT_TABLES = {
 
 # How the statistics are protected, in plain words (page and open data).
 INSIGHT_METHOD = (
-    _l("The figures count reports by the choices reporters made in the form (kind, where in the governance chain, principle, unit) and by what case handlers recorded (status, outcome, dates). Nothing anyone wrote is counted."),
-    _l("Figures are published per quarter once it has ended, and then kept as first published. A later correction is shown only if it hides exactly what the first release hid."),
-    _l("A count of 1 to %(k)d is never shown (for misconduct reports 1 to %(k_misconduct)d); if a quarter has fewer reports than that, none of its figures are shown. Where a count is hidden, enough other counts are hidden with it, zeros included, that neither the totals nor which counts are hidden can be used to work it out."),
-    _l("Every unit is counted on its own and protected like the other counts. Misconduct reports are shown only as yearly totals, and their outcomes once, on 1 July the year after, when the cases have had time to close."),
-    _l("The status table and the outcome table count some of the same cases (an obstacle removed this quarter is in both). The status table is therefore shown whole or not at all: if any status holds too few, rests on a hidden count, or is one of only two that can hold cases, only its total is shown."),
+    _l("The figures count reports by the choices reporters made in the form (kind, where in the governance chain, "
+       "principle, unit) and by what case handlers recorded (status, outcome, dates). "
+       "Nothing anyone wrote is counted."),
+    _l("Figures are published per quarter once it has ended, and then kept as first published. A later correction is "
+       "shown only if it hides exactly what the first release hid."),
+    _l("A count of 1 to %(k)d is never shown (for misconduct reports 1 to %(k_misconduct)d); if a quarter has fewer "
+       "reports than that, none of its figures are shown. Where a count is hidden, enough other counts are hidden "
+       "with it, zeros included, that neither the totals nor which counts are hidden can be used to work it out."),
+    _l("Every unit is counted on its own and protected like the other counts. Misconduct reports are shown only as "
+       "yearly totals, and their outcomes once, on 1 July the year after, when the cases have had time to close."),
+    _l("The status table and the outcome table count some of the same cases (an obstacle removed this quarter is in "
+       "both). The status table is therefore shown whole or not at all: if any status holds too few, rests on a "
+       "hidden count, or is one of only two that can hold cases, only its total is shown."),
 )
 
 STORY_STATES = {

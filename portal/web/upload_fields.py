@@ -41,7 +41,8 @@ def check_uploads(file_field, settings: Settings):
     for upload in uploads:
         reason = check_upload(upload, settings.allowed_upload_types)
         if reason == "size":
-            problems.append(_("%(name)s is larger than %(mib)d MiB. Choose a smaller file; everything else you wrote is kept.",
+            problems.append(_("%(name)s is larger than %(mib)d MiB. "
+                              "Choose a smaller file; everything else you wrote is kept.",
                               name=upload.filename, mib=settings.max_upload_mib))
         elif reason == "type":
             problems.append(_("%(name)s is not a file type this portal accepts. Accepted: %(types)s.",

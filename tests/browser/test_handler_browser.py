@@ -13,7 +13,8 @@ from support import HANDLER_PASSWORD, enrol_totp, new_report, seed_channels
 pytestmark = pytest.mark.browser
 
 
-def test_handler_acknowledges_and_replies_and_reporter_sees_it(browser, live_server, nojs_context_factory, axe_violations):
+def test_handler_acknowledges_and_replies_and_reporter_sees_it(
+        browser, live_server, nojs_context_factory, axe_violations):
     app = live_server.app
     session = app.extensions["tillit.db"].sessionmaker()
     settings = app.config["TILLIT"]
@@ -103,5 +104,6 @@ def test_staff_pages_have_no_wcag_violations(browser, live_server, axe_violation
     page.fill("#code", totp.code_for_step(secret, totp.step_at(time.time())))
     page.click("button.primary")
     for path in ("/handler/", f"/handler/case/{submitted.report_id}", "/handler/account"):
-        assert axe_violations(url + path, locale=lang, prepare=lambda p, path=path: _same_session(p, context, url + path)) == [], path
+        assert axe_violations(url + path, locale=lang,
+                              prepare=lambda p, path=path: _same_session(p, context, url + path)) == [], path
     context.close()

@@ -282,7 +282,7 @@ def test_receipt_is_shown_once_and_back_or_replay_sends_nothing_twice(
 def test_reply_is_not_sent_twice_by_back_and_resend(seeded_live_server, nojs_context_factory, live_db):
     server = seeded_live_server
     page = nojs_context_factory("sv-SE").new_page()
-    sent = _send_obstacle_report(page, server)
+    _send_obstacle_report(page, server)
     receipt = page.locator(".receipt code").inner_text().strip()
     page.goto(server.url + "/follow-up")
     page.get_by_label("Din kvittokod").fill(receipt)
@@ -300,7 +300,7 @@ def test_session_that_ran_out_keeps_the_typed_reply(seeded_live_server, nojs_con
     server = seeded_live_server
     context = nojs_context_factory("en-GB")
     page = context.new_page()
-    sent = _send_obstacle_report(page, server)
+    _send_obstacle_report(page, server)
     receipt = page.locator(".receipt code").inner_text().strip()
     page.goto(server.url + "/follow-up")
     page.get_by_label("Your receipt code").fill(receipt)

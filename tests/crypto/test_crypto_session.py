@@ -62,4 +62,5 @@ def test_tamper_any_byte(position, mask):
 
 def test_memoryview_inputs():
     cookie_key, blob = seal_session_secret(SECRET, session_id="s1", purpose="handler-key")
-    assert open_session_secret(memoryview(cookie_key), memoryview(blob), session_id="s1", purpose="handler-key") == SECRET
+    assert open_session_secret(memoryview(cookie_key), memoryview(blob),
+                               session_id="s1", purpose="handler-key") == SECRET

@@ -17,6 +17,7 @@ def test_weak_passwords_are_refused_with_a_reason(password, reason):
     assert caught.value.reason == reason
 
 
-@pytest.mark.parametrize("password", ["correct horse battery staple", "ett långt lösenord", "en mycket lång lösenfras som går över sextiofyra tecken utan problem alls"])
+@pytest.mark.parametrize("password", ["correct horse battery staple", "ett långt lösenord",
+                                      "en mycket lång lösenfras som går över sextiofyra tecken utan problem alls"])
 def test_long_uncommon_passwords_pass_without_composition_rules(password):
     check_password(password, username="anna")

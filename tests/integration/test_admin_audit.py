@@ -64,7 +64,8 @@ def test_the_log_names_actions_in_the_admins_language(world):
     english = admin.get("/admin/audit", headers=EN)
     assert english.status_code == 200
     page = english.get_data(as_text=True)
-    assert "Added a unit" in page and "Signed in" in page and "<code>unit.create</code>" not in page  # codes: in the CSV
+    assert "Added a unit" in page and "Signed in" in page \
+        and "<code>unit.create</code>" not in page  # codes: in the CSV
     assert "Eva Admin" in page and "eva.admin" in page
     swedish = admin.get("/admin/audit", headers=SV).get_data(as_text=True)
     assert "Lade till en enhet" in swedish and "Loggade in" in swedish and "Added a unit" not in swedish

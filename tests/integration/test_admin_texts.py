@@ -90,7 +90,8 @@ def test_each_language_shows_its_own_text_or_its_own_default(world, read):
     assert "Ring länsstyrelsen." in landing_sv and 'href="https://example.org/visselblasning"' in landing_sv
     assert EXTERNAL_DEFAULT_EN in landing_en and 'href="https://example.org/visselblasning"' in landing_en
 
-    assert "Obstacle notice in English." in obstacle_form(read, EN) and "Hindertext på svenska." in obstacle_form(read, SV)
+    assert "Obstacle notice in English." in obstacle_form(read, EN) \
+        and "Hindertext på svenska." in obstacle_form(read, SV)
     assert "Misconduct notice in English." in misconduct_form(read, EN)
     misconduct_sv = misconduct_form(read, SV)
     assert MISCONDUCT_DEFAULT_SV in misconduct_sv and "Misconduct notice in English." not in misconduct_sv

@@ -170,7 +170,8 @@ def test_first_sign_in_enrols_the_app_and_shows_the_recovery_key_once(client, db
     assert wrong.status_code == 400
     done = client.post("/handler/enrol", data={"csrf_token": csrf_token_from(page), "saved": "y",
                                                 "code": _now_code(secret), **own})
-    assert done.status_code == 302 and done.headers["Location"].endswith("/handler/"), done.get_data(as_text=True)[-3000:]
+    assert done.status_code == 302 and done.headers["Location"].endswith("/handler/"), \
+        done.get_data(as_text=True)[-3000:]
     assert client.get("/handler/").status_code == 200
     assert client.get("/handler/enrol").status_code == 302  # nothing to show any more
     db_session.expire_all()

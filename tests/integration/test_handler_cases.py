@@ -305,7 +305,8 @@ def test_attachment_download_is_decrypted_audited_and_safe(app, db_session, sett
     submitted = new_report(db_session, settings)
     client = login_as(app, db_session, world, "anna")
     _post_case(client, submitted.report_id, "reply", {"kind": "message", "body": "See file",
-                                                      "attachments": [(io.BytesIO(b"hello"), '../../etc/evil<name>.txt')]})
+                                                      "attachments": [(io.BytesIO(b"hello"),
+                                                                       '../../etc/evil<name>.txt')]})
     html = client.get(f"/handler/case/{submitted.report_id}").get_data(as_text=True)
     link = re.search(r'href="(/handler/case/[^"]+/attachment/[^"]+)"', html).group(1)
     response = client.get(link)

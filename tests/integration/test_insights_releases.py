@@ -232,7 +232,8 @@ def test_misconduct_outcomes_count_how_cases_stood_on_30_june(app, db_session, s
         make_case(db_session, settings, dt.date(2025, 4, 7), "fraud", track="misconduct", chain_level=None,
                   outcome="confirmed", closed_on=dt.date(2026, 8, 3) if late else dt.date(2026, 5, 4))
     db_session.commit()
-    cells = releases.ensure(db_session, settings, dt.date(2026, 10, 1))[("2025", "misconduct_outcome")].partition().cells
+    cells = releases.ensure(db_session, settings,
+                            dt.date(2026, 10, 1))[("2025", "misconduct_outcome")].partition().cells
     assert cells["confirmed"] == 12 and cells["open"] == 12
 
 

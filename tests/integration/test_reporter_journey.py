@@ -31,7 +31,8 @@ def form_page(client, track, category, chain_level="management", lang="en"):
 
 
 def hidden(html, name):
-    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"|id="{name}" name="{name}" type="hidden" value="([^"]*)"', html)
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"'
+                      rf'|id="{name}" name="{name}" type="hidden" value="([^"]*)"', html)
     if not match:
         match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html)
     assert match, name
@@ -317,7 +318,8 @@ def test_reply_and_meeting_request_join_the_dialogue(client, seeded, db_session)
     assert "More details: it happened twice." in html and "Tuesdays suit me." in html
     assert "Meeting request" in html
     messages = db_session.scalars(select(Message).order_by(Message.seq)).all()
-    assert [(m.seq, m.author, m.kind) for m in messages] == [(1, "reporter", "message"), (2, "reporter", "meeting_request")]
+    assert [(m.seq, m.author, m.kind) for m in messages] == [(1, "reporter", "message"),
+                                                             (2, "reporter", "meeting_request")]
     assert all(b"happened twice" not in m.body_ct for m in messages)
 
 

@@ -54,7 +54,8 @@ def environ(address: str) -> dict:
 
 
 def submit(client, track: str, fields: dict, address: str = ADDRESS, files=None):
-    query = f"category={fields['category']}" + (f"&chain_level={fields['chain_level']}" if "chain_level" in fields else "")
+    query = f"category={fields['category']}" + (f"&chain_level={fields['chain_level']}"
+                                                 if "chain_level" in fields else "")
     page = client.get(f"/report/{track}?{query}", headers={"Accept-Language": "en"},
                       environ_base=environ(address)).get_data(as_text=True)
     data = {**fields, "csrf_token": csrf_token_from(page),

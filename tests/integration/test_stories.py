@@ -37,7 +37,8 @@ def drafted(app, db_session, settings, world, body=HOSTILE):
     anna = signed_in(app, db_session, world, "anna")
     case = f"/handler/case/{submitted.report_id}"
     anna.post_form(case, {}, action=f"{case}/status/acknowledge")
-    closed = anna.post_form(case, {"outcome": "removed", "hours_saved": "40", "summary_title": "Three systems become one",
+    closed = anna.post_form(case, {"outcome": "removed", "hours_saved": "40",
+                                   "summary_title": "Three systems become one",
                                    "summary_body": body, "summary_language": "en"}, action=f"{case}/close")
     assert closed.status_code == 302
     return submitted, anna, db_session.scalars(select(PublishedSummary)).one()

@@ -127,7 +127,8 @@ BREAKING = {
     blueprints_do_not_import_each_other: ("portal.blueprints.handler.bad", "from ..reporter.forms import ReplyForm\n"),
     web_does_not_reach_up: ("portal.web.bad", "from ..blueprints.reporter import bp\n"),
     only_sealing_encrypts: ("portal.attachments.bad",
-                            "from crypto import envelope\nx = envelope.encrypt_field\nfrom crypto.stream import StreamEncryptor\n"),
+                            "from crypto import envelope\nx = envelope.encrypt_field\n"
+                            "from crypto.stream import StreamEncryptor\n"),
     views_never_commit: ("portal.blueprints.reporter.bad", "from ...web import db\ndb.session().commit()\n"),
 }
 

@@ -20,7 +20,8 @@ def test_headline_sums_shown_cells_and_deadlines_of_shown_quarters():
         ("2026-Q2", "category"): release("category", {"all": Protected({"a": HIDDEN}, HIDDEN)}, "2026-Q2"),
         ("2026-Q3", "outcome"): release("outcome", {"all": Protected({"removed": 6, "explained": 7}, 13)},
                                         extras={"hours_saved": 120}),
-        ("2026-Q3", "acknowledgement"): release("acknowledgement", {"obstacle": Protected({"met": 8, "missed": 2}, 10)}),
+        ("2026-Q3", "acknowledgement"): release("acknowledgement", {
+            "obstacle": Protected({"met": 8, "missed": 2}, 10)}),
         ("2026-Q2", "acknowledgement"): release("acknowledgement", {
             "obstacle": Protected({"met": HIDDEN, "missed": HIDDEN}, 6)}, "2026-Q2"),
     }

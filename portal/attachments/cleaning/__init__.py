@@ -44,7 +44,18 @@ from .names import extension_of, safe_filename
 from .odf import clean_odf
 from .ooxml import clean_office
 from .pdf import clean_pdf
-from .sniffing import IMAGE, ODF, OCTET, OFFICE, OTHER, PDF, TEXT_MEDIA_TYPES, detect_kind, magic_kind, sniffed_media_type
+from .sniffing import (
+    IMAGE,
+    ODF,
+    OCTET,
+    OFFICE,
+    OTHER,
+    PDF,
+    TEXT_MEDIA_TYPES,
+    detect_kind,
+    magic_kind,
+    sniffed_media_type,
+)
 
 __all__ = ["CLEANABLE_MAX_BYTES", "CleanResult", "clean_file", "detect_kind", "extension_of", "safe_filename"]
 

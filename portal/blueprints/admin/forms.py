@@ -25,7 +25,8 @@ class PersonForm(FlaskForm):
         Regexp(USERNAME_PATTERN, message=_l("Use letters a–z, digits, dots, dashes and underscores only."))])
     display_name = StringField(_l("Full name"), validators=[required(), Length(max=120)])
     email = EmailField(_l("E-mail for notifications (optional)"), validators=[
-        Optional(), Length(max=254), Regexp(EMAIL_PATTERN, message=_l("Enter an e-mail address such as name@example.org."))])
+        Optional(), Length(max=254),
+        Regexp(EMAIL_PATTERN, message=_l("Enter an e-mail address such as name@example.org."))])
     language = SelectField(_l("Language"), choices=options(LANGUAGES))
     roles = CheckboxList(_l("Roles"), choices=options((role, labels.ROLES[role]) for role in ROLES),
                          validators=[DataRequired(message=_l("Choose at least one role."))])

@@ -56,7 +56,8 @@ class PasswordChangeForm(FlaskForm):
 
 
 class ReplyForm(FlaskForm):
-    kind = SelectField(_l("Kind of entry"), choices=options((kind, labels.MESSAGE_KINDS[kind]) for kind in HANDLER_KINDS))
+    kind = SelectField(_l("Kind of entry"),
+                       choices=options((kind, labels.MESSAGE_KINDS[kind]) for kind in HANDLER_KINDS))
     body = TextAreaField(_l("Message to the reporter"), validators=[required(), Length(max=TEXT_MAX)])
     attachments = MultipleFileField(_l("Attachments (optional)"))
 
