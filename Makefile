@@ -38,9 +38,9 @@ run: install
 test: install
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
-# The edit-test loop: everything but the browser tests.
+# The edit-test loop: everything but the browser tests and the long attack suite.
 test-fast: install
-	$(PY) -m pytest -n auto -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto -m "not browser and not adversarial" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -12,4 +12,5 @@ def qr_svg(text: str) -> Markup:
     # so the stylesheet scales the whole code (a fixed 225 px drawing in a
     # smaller box was cut off and could not be scanned).
     svg = code.svg_inline(border=4, dark="#000", light="#fff", svgclass="qr", omitsize=True)
-    return Markup(svg)
+    # segno's own SVG of the enrolment URI: markup we made, nothing typed reaches it.
+    return Markup(svg)  # nosec B704
