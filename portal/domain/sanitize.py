@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 
 import bleach
 
@@ -9,7 +10,10 @@ ALLOWED_TAGS = frozenset({"p", "br", "strong", "em", "ul", "ol", "li"})
 
 
 def clean_story_html(text: str) -> str:
-    """Keep a few formatting tags; drop everything else, attributes included."""
+    """Keep a few formatting tags; drop everything else, attributes included,
+    and control characters but line breaks and tabs (a NUL cannot even be
+    stored in a PostgreSQL text column)."""
+    text = "".join(ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) != "Cc")
     return bleach.clean(text, tags=ALLOWED_TAGS, attributes={}, protocols=[], strip=True)
 
 

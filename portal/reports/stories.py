@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..domain.quarters import quarter_of
+from ..domain import names
 from ..domain.sanitize import clean_story_html
 from ..models import PublishedSummary, Report, ReportKey, User
 from ..models.base import today
@@ -52,7 +53,7 @@ def draft_story(db: Session, user: User, report: Report, text: StoryText) -> Pub
 
 
 def _set_text(summary: PublishedSummary, text: StoryText) -> None:
-    summary.title, summary.body_html = text.title.strip()[:200], clean_story_html(text.body)
+    summary.title, summary.body_html = names.clean(text.title)[:200], clean_story_html(text.body)
     summary.language = text.language
 
 

@@ -15,6 +15,8 @@ import secrets
 import tempfile
 
 from flask import Request
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.utils import cached_property
 from werkzeug.wsgi import get_input_stream
 
 from ..reports import sealing
@@ -268,11 +270,22 @@ class _CutBody(io.RawIOBase):
         return len(piece)
 
 
+def _without_nul(values: ImmutableMultiDict) -> ImmutableMultiDict:
+    if not any("\x00" in value for value in values.values()):
+        return values
+    return ImmutableMultiDict([(key.replace("\x00", ""), value.replace("\x00", ""))
+                               for key, value in values.items(multi=True)])
+
+
 class TillitRequest(Request):
     """Flask's Request, with file uploads spooled encrypted (see EncryptedSpool),
     and a multipart body longer than body_limit cut there: the text typed
     before the files survives and every file is dropped (`body_cut`), so the
-    form comes back saying so, without reading the rest."""
+    form comes back saying so, without reading the rest.
+
+    NUL characters are taken out of every form field and query value: no
+    keyboard types one, and PostgreSQL cannot hold one in a text column, so a
+    username with a NUL made a sign-in fail with a 500 instead of a refusal."""
 
     body_cut = False
 
@@ -299,6 +312,11 @@ class TillitRequest(Request):
 
     def _load_form_data(self) -> None:
         super()._load_form_data()
+        self.__dict__["form"] = _without_nul(self.__dict__["form"])
         if self.body_cut:
             for spool in self.__dict__.get("_spools", []):
                 spool.discard()
+
+    @cached_property
+    def args(self) -> ImmutableMultiDict:
+        return _without_nul(super().args)
