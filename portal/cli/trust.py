@@ -38,11 +38,14 @@ def _until(not_after) -> dt.date:
 
 def _describe(entry) -> str:
     """What the anchor holder must check: the ids the statement binds and the
-    fingerprint; names come from the database and prove nothing."""
+    fingerprint (names come from the database and prove nothing), and what
+    should make them ask first (statements.cautions)."""
     show = anchor_tool.printable
-    return (f"{show(entry.user.display_name)} ({show(entry.user.username)}) in {show(entry.channel.name)}: account id "
-            f"{show(entry.user.id)}, channel id {show(entry.channel.id)}, key version {entry.user.key_version}, "
-            f"fingerprint {entry.fingerprint}")
+    described = (f"{show(entry.user.display_name)} ({show(entry.user.username)}) in {show(entry.channel.name)}: "
+                 f"account id {show(entry.user.id)}, channel id {show(entry.channel.id)}, key version "
+                 f"{entry.user.key_version}, fingerprint {entry.fingerprint}")
+    warnings = statements.cautions(db.session(), entry.user)
+    return described + "".join(f"\n    CAUTION: {show(warning)}" for warning in warnings)
 
 
 @portal_cli.command("recipients")

@@ -19,7 +19,7 @@ from config import Settings
 from crypto import anchor, keys
 
 from .. import audit
-from ..models import Channel, Membership, RecipientStatement, User
+from ..models import AuditEvent, Channel, Membership, RecipientStatement, User
 from ..models.base import today
 
 
@@ -91,6 +91,34 @@ def waiting(db: Session, settings: Settings) -> list[Waiting]:
                       .order_by(Channel.name, User.display_name, User.id)).all()
     return [Waiting(user, channel, anchor.fingerprint(bytes(user.public_key)), user.holds_own_keys)
             for user, channel in rows if not is_anchored(db, settings, user, channel.id)]
+
+
+# A first sign-in this soon after the account was made may have been its
+# creator's, who knew the password then (the key pair is new, but whose?).
+QUICK_FIRST_SIGN_IN = dt.timedelta(minutes=30)
+
+
+def cautions(db: Session, user: User) -> list[str]:
+    """What the anchor holder should weigh before signing the account's key,
+    besides the fingerprint: whether it also administers the portal, who
+    made it, and whether its first sign-in came soon after (from the audit
+    log, which the database writer cannot change unnoticed)."""
+    found = []
+    if user.is_admin:
+        found.append("also an administrator")
+    created = db.scalar(select(AuditEvent).where(AuditEvent.action == "user.create", AuditEvent.target_id == user.id)
+                        .order_by(AuditEvent.at).limit(1))
+    if created is not None:
+        creator = db.get(User, created.actor_user_id) if created.actor_user_id else None
+        found.append(f"created by {creator.display_name} ({creator.username})" if creator is not None
+                     else "created from the command line, by whoever runs the server")
+    enrolled = db.scalar(select(AuditEvent.at).where(AuditEvent.action == "auth.enrol", AuditEvent.target_id == user.id)
+                         .order_by(AuditEvent.at).limit(1))
+    if enrolled is not None and user.created_at is not None and enrolled - user.created_at < QUICK_FIRST_SIGN_IN:
+        minutes = max(int((enrolled - user.created_at).total_seconds() // 60), 0)
+        found.append(f"first signed in {minutes} minute(s) after the account was made: whoever made it knew its "
+                     "password then; ask the handler whether it was them")
+    return found
 
 
 def record(db: Session, settings: Settings, user: User, channel: Channel, statement: anchor.RecipientStatement,

@@ -4,6 +4,7 @@ it to a channel. Neither may yield a single readable case: report keys reach
 only keys the pinned anchor signed, and existing cases only with a key
 holder's consent, never for a handler the reporter excluded."""
 import base64
+import datetime as dt
 import json
 import re
 import secrets
@@ -452,3 +453,36 @@ def test_the_anchor_tool_shows_control_characters_instead_of_obeying_them():
     shown = anchor_tool.printable(hostile)
     assert "\n" not in shown and "\x1b" not in shown and "\u202e" not in shown
     assert "\\u000a" in shown and "\\u001b" in shown
+
+
+def test_the_anchor_holder_is_warned_of_an_admin_made_account_signed_in_at_once(app, db_session, settings, world):
+    """An administrator makes an account, with the admin role too, and signs
+    in with it minutes later (the password is theirs until then): the anchor
+    holder sees all three before the fingerprint question."""
+    from portal import audit
+    from portal.models import Channel, Membership
+
+    admin = create_user(db_session, settings, username="boss", display_name="Bo Ss", password=HANDLER_PASSWORD,
+                        roles={"admin"}).user
+    made = create_user(db_session, settings, username="frida", display_name="Frida", password=HANDLER_PASSWORD,
+                       roles={"handler", "admin"}, actor_user_id=admin.id).user
+    improvement = db_session.scalar(select(Channel).where(Channel.name == "Improvement"))
+    db_session.add(Membership(channel_id=improvement.id, user_id=made.id))
+    db_session.commit()
+    enrol_totp(db_session, settings, made, anchored=False)
+    audit.record(db_session, "auth.enrol", actor_user_id=made.id, target_type="user", target_id=made.id)
+    db_session.commit()
+    listed = app.test_cli_runner().invoke(args=["portal", "recipients"]).output
+    frida = listed[listed.index("Frida"):]
+    assert "CAUTION: also an administrator" in frida
+    assert "CAUTION: created by Bo Ss (boss)" in frida
+    assert "CAUTION: first signed in 0 minute(s) after the account was made" in frida
+
+    # Days between creation and first sign-in, and no admin role: only who made it.
+    made.created_at = made.created_at - dt.timedelta(days=2)
+    made.is_admin = False
+    db_session.commit()
+    asked = app.test_cli_runner().invoke(args=["portal", "recipients"]).output
+    frida = asked[asked.index("Frida"):]
+    assert "created by Bo Ss" in frida and "administrator" not in frida and "first signed in" not in frida
+
