@@ -90,6 +90,18 @@ def seed_channels(session, settings, ready: bool = True):
     return {"improvement": improvement, "whistle": whistle, "handlers": handlers}
 
 
+def admin_and_viewer(session, settings):
+    """An administrator and a viewer (leadership), as accounts are created."""
+    from portal.staff.accounts import create_user
+
+    admin = create_user(session, settings, username="admin", display_name="Admin",
+                        password=HANDLER_PASSWORD, roles={"admin"}).user
+    viewer = create_user(session, settings, username="ledning", display_name="Ledning",
+                         password=HANDLER_PASSWORD, roles={"viewer"}).user
+    session.commit()
+    return admin, viewer
+
+
 def make_own_keys(session, settings, user, password=HANDLER_PASSWORD) -> bytes:
     """What the first sign-in does to the keys, directly: a key pair of the
     handler's own (here under the same password). Returns the private key."""

@@ -11,8 +11,15 @@ from werkzeug.datastructures import FileStorage
 
 from portal.models import Base, Channel, RoutingRule, Unit
 from portal.reports import access, dialogue, stories, work
-from portal.staff.accounts import create_user
-from support import HANDLER_PASSWORD, FormClient, enrol_totp, new_report, seed_channels, staff_login
+from support import (
+    HANDLER_PASSWORD,
+    FormClient,
+    admin_and_viewer,
+    enrol_totp,
+    new_report,
+    seed_channels,
+    staff_login,
+)
 
 ROLES = ("anonymous", "reporter", "handler", "outsider", "admin", "viewer")
 # What records that a page was seen, not a change anybody asked for: the
@@ -40,11 +47,7 @@ class World:
 def build(app, db_session, settings) -> World:
     seeded = seed_channels(db_session, settings)
     anna, bjorn, carin = (seeded["handlers"][n] for n in ("anna", "bjorn", "carin"))
-    admin = create_user(db_session, settings, username="admin", display_name="Admin",
-                        password=HANDLER_PASSWORD, roles={"admin"}).user
-    viewer = create_user(db_session, settings, username="ledning", display_name="Ledning",
-                         password=HANDLER_PASSWORD, roles={"viewer"}).user
-    db_session.commit()
+    admin, viewer = admin_and_viewer(db_session, settings)
     secrets = {user.username: enrol_totp(db_session, settings, user) for user in (anna, carin, admin, viewer)}
 
     submitted = new_report(db_session, settings, publish_consent=True)

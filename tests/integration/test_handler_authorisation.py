@@ -6,9 +6,17 @@ import re
 
 import pytest
 
-from portal.staff.accounts import create_user
 from portal.web import staff_access as access
-from support import new_report, HANDLER_PASSWORD, FormClient, csrf_token_from, enrol_totp, seed_channels, staff_login
+from support import (
+    HANDLER_PASSWORD,
+    FormClient,
+    admin_and_viewer,
+    csrf_token_from,
+    enrol_totp,
+    new_report,
+    seed_channels,
+    staff_login,
+)
 
 # Endpoints meant for everybody (reporters, the public, sign-in pages).
 PUBLIC_BLUEPRINTS = {"site", "reporter"}
@@ -40,11 +48,7 @@ def test_a_staff_route_without_a_level_is_refused_to_everyone(app):
 def matrix(app, db_session, settings):
     seeded = seed_channels(db_session, settings)
     anna, bjorn, carin = (seeded["handlers"][n] for n in ("anna", "bjorn", "carin"))
-    admin = create_user(db_session, settings, username="admin", display_name="Admin",
-                        password=HANDLER_PASSWORD, roles={"admin"}).user
-    viewer = create_user(db_session, settings, username="ledning", display_name="Ledning",
-                         password=HANDLER_PASSWORD, roles={"viewer"}).user
-    db_session.commit()
+    admin, viewer = admin_and_viewer(db_session, settings)
     submitted = new_report(db_session, settings, exclude=[bjorn.id])
     # Give the case a message, a file and a note, so "content" exists everywhere.
     owner = FormClient(app.test_client())
