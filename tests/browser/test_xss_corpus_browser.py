@@ -6,7 +6,8 @@ dialog opens, no element or attribute the payloads carry appears in the
 page, and no request leaves for anywhere but the portal's own pages and
 stylesheets.
 
-The payloads are planted through the domain functions the forms call,
+The printable export of both cases, with a payload as its secrecy mark,
+is checked the same way. The payloads are planted through the domain functions the forms call,
 after the forms' own checks would have run, so what reaches the templates
 is as hostile as anything that could get past a form."""
 from __future__ import annotations
@@ -277,6 +278,22 @@ class Watch:
             self.problems.append((path, found[:5]))
         assert self.page.url.startswith(self.origin + path.split("?")[0]), ("navigated away", path, self.page.url)
 
+    def export(self, report_id: str, secrecy_mark: str) -> str:
+        """The printable export of a case, asked for through its form, with a
+        secrecy mark typed by the handler: the record for registration."""
+        self.visit(f"/handler/case/{report_id}")
+        form = self.page.locator("section[aria-labelledby=export-title] form")
+        form.locator("select").select_option("html")
+        form.locator("input[name=secrecy_mark]").fill(secrecy_mark)
+        form.locator("input[name=password]").fill(HANDLER_PASSWORD)
+        form.locator("button[type=submit]").click()
+        self.page.wait_for_load_state("load")
+        self.page.wait_for_timeout(50)
+        found = self.page.evaluate(INJECTED)
+        if found:
+            self.problems.append(("export", found[:5]))
+        return self.page.content()
+
     def verdict(self):
         return {"dialogs": self.dialogs, "requests": self.requests, "injected": self.problems}
 
@@ -317,6 +334,9 @@ def test_the_corpus_through_every_field_runs_nowhere(browser, xss_portal):
                 for path in _pages(plant, role):
                     watch.visit(path)
                     shown[path] = watch.page.content()
+                if role == "handler":
+                    for number, report_id in enumerate((plant.obstacle.report_id, plant.misconduct.report_id)):
+                        shown[f"export {number}"] = watch.export(report_id, PAYLOADS[number][:200])
                 assert watch.verdict() == CLEAN, (role, locale)
             finally:
                 watch.close()
@@ -325,6 +345,8 @@ def test_the_corpus_through_every_field_runs_nowhere(browser, xss_portal):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in case_page
     assert "&lt;img src=x onerror=alert(" in shown["/follow-up/case"]
     assert "onerror=alert(" in shown["/admin/units"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown["export 0"]  # the mark, and the answers
+    assert "Three" not in shown["export 1"] and "&lt;img src=x onerror=alert(" in shown["export 1"]
 
 
 def test_the_admin_texts_run_nowhere_in_any_round(browser, xss_portal):
