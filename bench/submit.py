@@ -44,6 +44,7 @@ import tempfile
 import time
 from pathlib import Path
 
+BENCH_PASSWORD = "a long benchmark passphrase"
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -97,6 +98,7 @@ def build_app(base: Path):
     from crypto.kdf import Argon2Params
     from portal import create_app
     from portal.web import db
+    from portal.cli.demo import ready_handlers
     from portal.staff.accounts import create_user
     from portal.domain.taxonomy import OBSTACLE
     from portal.models import Base, Channel, Membership, RoutingRule
@@ -111,11 +113,16 @@ def build_app(base: Path):
         channel = Channel(name="Bench", track=OBSTACLE)
         session.add(channel)
         session.flush()
+        handlers = []
         for name in ("anna", "bjorn"):
             user = create_user(session, settings, username=name, display_name=name.title(),
-                               password="a long benchmark passphrase", roles={"handler"}).user
+                               password=BENCH_PASSWORD, roles={"handler"}).user
             session.add(Membership(channel_id=channel.id, user_id=user.id))
+            handlers.append(user)
         session.add(RoutingRule(track=OBSTACLE, channel_id=channel.id))
+        session.flush()
+        # Keys of their own, signed by the development anchor: a channel nobody trusted takes no report.
+        assert ready_handlers(session, settings, handlers, BENCH_PASSWORD)
         session.commit()
     timer = ServerTimer(app.wsgi_app)
     app.wsgi_app = timer

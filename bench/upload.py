@@ -34,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+BENCH_PASSWORD = "a long benchmark passphrase"
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
 HOST = "127.0.0.1"  # the bench never talks to anything else
@@ -55,6 +56,7 @@ def serve() -> None:
     from portal.reports.access import open_with_receipt
     from portal.web import db
     from portal.web.forms import csrf
+    from portal.cli.demo import ready_handlers
     from portal.staff.accounts import create_user
     from portal.domain.taxonomy import OBSTACLE
     from portal.models import Attachment, Base, Channel, Membership, Report, RoutingRule
@@ -68,9 +70,12 @@ def serve() -> None:
         session.add(channel)
         session.flush()
         handler = create_user(session, settings, username="handler", display_name="Bench handler",
-                              password="a long benchmark passphrase", roles={"handler"}).user
+                              password=BENCH_PASSWORD, roles={"handler"}).user
         session.add_all([Membership(channel_id=channel.id, user_id=handler.id),
                          RoutingRule(track=OBSTACLE, channel_id=channel.id)])
+        session.flush()
+        # A key of its own, signed by the development anchor: a channel nobody trusted takes no report.
+        assert ready_handlers(session, settings, [handler], BENCH_PASSWORD)
         receipt = submission.submit(session, settings, submission.NewReport(
             track=OBSTACLE, category="reporting_burden", answers={"today": "bench"})).receipt
         session.commit()

@@ -146,7 +146,7 @@ def seed_demo(session: Session, settings: Settings, echo) -> None:
         if channel_key:
             session.add(Membership(channel_id=channels[channel_key].id, user_id=users[username].id))
     session.flush()
-    anchored = _ready_demo_handlers(session, settings, [users[u] for u, _n, roles, c in STAFF if c])
+    anchored = ready_handlers(session, settings, [users[u] for u, _n, roles, c in STAFF if c], DEMO_PASSWORD)
 
     receipts = []
     for track, category, chain, days_ago, path, outcome, answers, messages in CASES if anchored else ():
@@ -213,15 +213,16 @@ def _draft_a_story(session: Session, author) -> None:
         "sv"))
 
 
-def _ready_demo_handlers(session: Session, settings: Settings, handlers) -> bool:
-    """Demo handlers as after their first sign-in: a key pair of their own
-    (under the demo password, which everybody knows anyway), signed by the
-    development anchor in instance/ when there is one. Returns whether it was."""
+def ready_handlers(session: Session, settings: Settings, handlers, password: str) -> bool:
+    """Handlers as after their first sign-in: a key pair of their own (under
+    `password`, here the demo's or a benchmark's, which everybody knows
+    anyway), signed by the development anchor in instance/ when there is
+    one. Returns whether it was. For demo data and bench/ only."""
     for user in handlers:
-        creator_key = unlock_password(settings, user, DEMO_PASSWORD)
+        creator_key = unlock_password(settings, user, password)
         own_key = keys.generate_keypair()[0]
         replace_creator_key_pair(session, user, creator_key, own_key)
-        set_password(session, settings, user, own_key, DEMO_PASSWORD)
+        set_password(session, settings, user, own_key, password)
         _, user.recovery_wrapped_private_key = keys.new_recovery_wrap(own_key, user_id=user.id)
     anchor_file = settings.instance_path / DEV_ANCHOR_FILE
     private_key = bytes.fromhex(anchor_file.read_text().strip()) if anchor_file.exists() else None
