@@ -2,6 +2,7 @@
 body beyond every file at its limit is cut there (the text kept, the files
 dropped, the rest never read), and any other body that long gets a 413."""
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -49,7 +50,7 @@ def _report_form(client):
             "channel_shown": hidden(html, "channel_shown")}
 
 
-def _post_encoded(client, data, lang="en"):
+def _post_encoded(client, data, lang="en", path="/report/obstacle"):
     """Post `data` as the browser would, the body read through a CountingInput."""
     from werkzeug.test import EnvironBuilder
 
@@ -57,7 +58,7 @@ def _post_encoded(client, data, lang="en"):
     environ = builder.get_environ()
     body = CountingInput(environ["wsgi.input"].read())
     builder.close()
-    response = client.post("/report/obstacle", input_stream=body, content_length=len(body.getvalue()),
+    response = client.post(path, input_stream=body, content_length=len(body.getvalue()),
                            content_type=environ["CONTENT_TYPE"], headers={"Accept-Language": lang})
     return response, body
 
@@ -99,3 +100,31 @@ def test_a_body_within_the_limit_is_not_cut(app, client, db_session, settings, s
     response = client.post("/report/obstacle", data=data, content_type="multipart/form-data")
     assert response.status_code == 302
     assert db_session.scalar(select(func.count()).select_from(Report)) == 1
+
+
+def test_a_cut_body_keeps_the_handlers_the_reporter_excluded(app, client, db_session, settings, seeded):
+    """The exclusions come before the files, so a cut never drops them: a
+    form sent again without the files still keeps the excluded handler out."""
+    carin = seeded["handlers"]["carin"]
+    html = client.get("/report/misconduct?category=fraud", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    data = {"category": "fraud", "what": "Kept: invoices paid twice.", "when": "", "who": "", "evidence": "",
+            "contact": "", "exclude": carin.id, "csrf_token": csrf_token_from(html), "nonce": hidden(html, "nonce"),
+            "channel_shown": hidden(html, "channel_shown"),
+            "attachments": [(io.BytesIO(b"b" * (4 * MIB)), "ledger.txt")]}
+    response, _body = _post_encoded(client, data, path="/report/misconduct")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and "Kept: invoices paid twice." in page
+    assert re.search(rf'<input[^>]*checked[^>]*value="{carin.id}"|<input[^>]*value="{carin.id}"[^>]*checked', page)
+
+
+@pytest.mark.parametrize("path", ["/report/obstacle?category=it_systems&chain_level=management",
+                                  "/report/misconduct?category=fraud"])
+def test_in_every_form_with_files_the_files_come_last(client, seeded, path):
+    """A body cut at the limit loses what comes after the file input: only
+    the choice to send files uncleaned may (it goes with the files)."""
+    html = client.get(path).get_data(as_text=True)
+    form = html[html.index('enctype="multipart/form-data"'):]
+    form = form[:form.index("</form>")]
+    names = re.findall(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"', form)
+    assert "attachments" in names
+    assert set(names[names.index("attachments") + 1:]) <= {"send_uncleaned"}, names
