@@ -17,7 +17,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
     from .domain.audit_chain import audit_key
     from .web import db, errors, headers, i18n, rate_limits, templating
     from .web.forms import csrf
-    from .web.upload_spool import TillitRequest, body_limit
+    from .web.upload_spool import TillitRequest, body_limit, refuse_nul_in_path
 
     settings = settings or load_settings()
     check_production(settings)
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.request_class = TillitRequest  # uploads are spooled encrypted, never as plaintext temp files
+    app.url_value_preprocessor(refuse_nul_in_path)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TILLIT=settings,

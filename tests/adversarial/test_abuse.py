@@ -60,6 +60,26 @@ def test_control_characters_in_the_query_of_every_get_get_no_500(app, world):
     assert failures == []
 
 
+def test_a_nul_in_any_path_argument_is_a_404_not_a_500(app, world):
+    """Every route taking an id, asked for with a NUL in it (PostgreSQL
+    cannot even look such a text up), by every role."""
+    failures, checked = [], 0
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or rule.endpoint == "static":
+            continue
+        values = {name: "%00" for name in rule.arguments}
+        path = rule.rule
+        for name, value in values.items():
+            path = path.replace(f"<{name}>", value)
+        for role, client in world.clients.items():
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                response = client.open(path, method=method)
+                checked += 1
+                if response.status_code >= 500:
+                    failures.append((rule.endpoint, role, method, response.status_code))
+    assert checked > 100 and failures == []
+
+
 @pytest.mark.parametrize("username", ["anna\x00", "\x00", "a" * 10_000, "\ud7ff\x1b"])
 def test_a_hostile_username_at_sign_in_is_an_ordinary_failure(client, world, username):
     response = client.post_form("/handler/login", {"username": username, "password": "x" * 20, "code": "000000"},
