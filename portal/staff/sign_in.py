@@ -60,24 +60,46 @@ def find_user(db: Session, username: str) -> User | None:
     return db.scalar(select(User).where(User.username == name, User.active))
 
 
-def _failed(db: Session, user: User | None, action: str, *, counts: bool) -> LoginFailed:
-    """Audit a failure and, if it `counts` (lockout.py says which do), count
-    it towards the account's growing delay. The same statements run either
-    way, also for unknown usernames (without the name): whether a failure
-    counted, which is whether the password was right, must not show in the time."""
-    counted = user is not None and counts and not is_locked(user)
+def _spend_attempt(db: Session, user: User | None) -> bool:
+    """Count one attempt towards the account's delay, unless the account is
+    locked: then False, and the attempt must fail whatever it carried. One
+    conditional update, and the lock it earns is set before the transaction
+    ends (the row stays locked until then), so parallel guesses cannot race
+    past a lock another one just earned: every attempt that could succeed
+    was counted first (review finding: eight at once all got checked)."""
+    now = utcnow()
     account = user.id if user is not None else _DUMMY_USER_ID
-    # In the database, not in Python: parallel guesses read the same row,
-    # and each must count (a read-modify-write would lose all but one).
-    failures = db.scalar(update(User).where(User.id == account)
-                         .values(failed_logins=func.coalesce(User.failed_logins, 0) + (1 if counted else 0))
+    failures = db.scalar(update(User).where(User.id == account,
+                                            or_(User.locked_until.is_(None), User.locked_until <= now))
+                         .values(failed_logins=func.coalesce(User.failed_logins, 0) + 1)
                          .returning(User.failed_logins).execution_options(synchronize_session=False))
-    delay = delay_after(failures or 0) if counted else None
-    db.execute(update(User).where(User.id == account, User.failed_logins == failures, delay is not None)
-               .values(locked_until=utcnow() + (delay or dt.timedelta(0)))
-               .execution_options(synchronize_session=False))
+    delay = delay_after(failures or 0)
+    # Run whether or not it locks, so the time does not tell.
+    db.execute(update(User).where(User.id == account, delay is not None)
+               .values(locked_until=now + (delay or dt.timedelta(0))).execution_options(synchronize_session=False))
     if user is not None:
         db.expire(user, ["failed_logins", "locked_until"])
+    return failures is not None and user is not None
+
+
+def _spent_nothing(db: Session) -> None:
+    """The statements _spend_attempt runs, changing nothing: for failures
+    that do not count, so that whether one counted does not show in the time."""
+    db.execute(update(User).where(User.id == _DUMMY_USER_ID).values(failed_logins=User.failed_logins)
+               .execution_options(synchronize_session=False))
+    db.execute(update(User).where(User.id == _DUMMY_USER_ID).values(locked_until=User.locked_until)
+               .execution_options(synchronize_session=False))
+
+
+def _cleared(user: User) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def _failed(db: Session, user: User | None, action: str) -> LoginFailed:
+    """Audit a failure (also for unknown usernames, without the name, so
+    that both cost the same writes). One action for every way to fail: the
+    log must not tell its readers (an administrator) which password was right."""
     audit.record(db, action, actor_user_id=user.id if user else None, target_type="user",
                  target_id=user.id if user else None)
     return LoginFailed()
@@ -107,15 +129,20 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
     if user is None or private_key is None:
         # A wrong password counts only where it is the only factor: anyone
         # can type wrong passwords, and the answer does not say which failed.
-        raise _failed(db, user, "auth.login_failed",
-                      counts=user is not None and user.totp_secret_ct is None)
-    if user.holds_own_keys and keys.public_key_for(private_key) != bytes(user.public_key):
-        # Checked before anything else: the second factor's absence must not
-        # turn a swapped key into a quiet re-enrolment.
-        audit.record(db, "trust.key_mismatch", actor_user_id=user.id, target_type="user", target_id=user.id,
-                     key_version=user.key_version, second_factor=user.totp_secret_ct is not None)
-        raise KeyTampered()
+        if user is not None and user.totp_secret_ct is None:
+            _spend_attempt(db, user)
+        else:
+            _spent_nothing(db)
+        raise _failed(db, user, "auth.login_failed")
     if user.totp_secret_ct is None:
+        # The password is the only factor: every attempt was counted, the right one too.
+        if not _spend_attempt(db, user):
+            raise _failed(db, user, "auth.login_failed")
+        _cleared(user)
+        if user.holds_own_keys and keys.public_key_for(private_key) != bytes(user.public_key):
+            # Checked before the enrolment: the second factor's absence must
+            # not turn a swapped key into a quiet re-enrolment.
+            raise _key_tampered(db, user)
         # No second factor: the password alone only opens the enrolment page,
         # and whoever knows that password may have set it (the account's
         # creator, or anyone who can write the account's row), so enrolment
@@ -125,16 +152,27 @@ def login(db: Session, settings: Settings, username: str, password: str, code: s
         audit.record(db, "auth.password_ok_enrolment_needed", actor_user_id=user.id,
                      target_type="user", target_id=user.id)
         return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=True)
-    if not _accept_code(db, user, private_key, code, time.time() if now is None else now):
-        raise _failed(db, user, "auth.code_failed", counts=True)
-    user.failed_logins = 0
-    user.locked_until = None
+    # Right password: the attempt counts before its code is looked at.
+    if not _spend_attempt(db, user) or not _accept_code(db, user, private_key, code,
+                                                        time.time() if now is None else now):
+        raise _failed(db, user, "auth.login_failed")
+    _cleared(user)
+    if user.holds_own_keys and keys.public_key_for(private_key) != bytes(user.public_key):
+        # After the code: otherwise, once a database writer swapped the key,
+        # this answer would confirm the password to anyone, without the code.
+        raise _key_tampered(db, user)
     audit.record(db, "auth.login", actor_user_id=user.id, target_type="user", target_id=user.id)
     if not user.holds_own_keys:
         # Enrolled before key pairs were replaced at the first sign-in: the
         # code is checked, now replace the keys the account's creator made.
         return Unlocked(user, private_key, needs_enrolment=True, first_sign_in=True)
     return Unlocked(user, private_key)
+
+
+def _key_tampered(db: Session, user: User) -> KeyTampered:
+    audit.record(db, "trust.key_mismatch", actor_user_id=user.id, target_type="user", target_id=user.id,
+                 key_version=user.key_version, second_factor=user.totp_secret_ct is not None)
+    return KeyTampered()
 
 
 def recover(db: Session, settings: Settings, username: str, recovery_key: str, new_password: str) -> Unlocked:
@@ -153,7 +191,7 @@ def recover(db: Session, settings: Settings, username: str, recovery_key: str, n
     if user is None or private_key is None:
         # Recovery keys have 256 bits: failures are audited, not counted
         # towards the sign-in lock, which would only let anyone lock a handler out.
-        raise _failed(db, user, "auth.recovery_failed", counts=False)
+        raise _failed(db, user, "auth.recovery_failed")
     # A new key pair at every recovery, whatever the database says: the
     # recovery key may be the one printed to the account's creator, or a
     # lost one that somebody else found. The anchor signs the new key anew.
@@ -169,18 +207,27 @@ def recover(db: Session, settings: Settings, username: str, recovery_key: str, n
     return Unlocked(user, private_key, needs_enrolment=True)
 
 
+def _password_from_session(db: Session, settings: Settings, user: User, password: str,
+                           action: str) -> bytes | None:
+    """A password typed from an open session (whose holder passed both
+    factors): every attempt counts, and a locked account passes none."""
+    private_key = unlock_unless_locked(settings, user, password)
+    if not _spend_attempt(db, user) or private_key is None:
+        _failed(db, user, action)
+        return None
+    _cleared(user)
+    return private_key
+
+
 def change_password(db: Session, settings: Settings, user: User, current: str, new_password: str) -> None:
     """PasswordPolicyError for a weak password, LoginFailed for a wrong current one."""
     check_password(new_password, username=user.username)
-    private_key = unlock_unless_locked(settings, user, current)
+    private_key = _password_from_session(db, settings, user, current, "auth.password_change_failed")
     if private_key is None:
-        raise _failed(db, user, "auth.password_change_failed", counts=True)
+        raise LoginFailed()
     set_password(db, settings, user, private_key, new_password)
     audit.record(db, "auth.password_changed", actor_user_id=user.id, target_type="user", target_id=user.id)
 
 
 def reauthenticate(db: Session, settings: Settings, user: User, password: str) -> bool:
-    if unlock_unless_locked(settings, user, password) is None:
-        _failed(db, user, "auth.reauth_failed", counts=True)
-        return False
-    return True
+    return _password_from_session(db, settings, user, password, "auth.reauth_failed") is not None

@@ -227,7 +227,6 @@ AUDIT_ACTIONS = {
     "story.withdraw": _l("Withdrew a story"),
     "auth.login": _l("Signed in"),
     "auth.login_failed": _l("Failed sign-in"),
-    "auth.code_failed": _l("Failed sign-in: right password, wrong code"),
     "auth.enrol": _l("Set up two-step sign-in"),
     "auth.recovered": _l("Used the recovery key"),
     "auth.recovery_failed": _l("Failed use of a recovery key"),

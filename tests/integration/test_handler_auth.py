@@ -561,17 +561,25 @@ def _slow_argon2(monkeypatch):
     monkeypatch.setattr(crypto_keys, "argon2id", lambda *a, **k: time.sleep(0.05) or real(*a, **k))
 
 
-def test_parallel_wrong_codes_each_count_towards_the_lock(app, db_session, settings, anna, monkeypatch):
+def test_parallel_guesses_cannot_race_past_the_lock(app, db_session, settings, anna, monkeypatch):
+    """Eight guesses at once with the right password: each is counted before
+    its code is looked at, the fifth earns the lock, and the ones after it
+    are refused unchecked (review finding: all eight used to be checked)."""
     user, _secret = anna
     _slow_argon2(monkeypatch)
+    checked = []
+    real = sign_in._accept_code
+    monkeypatch.setattr(sign_in, "_accept_code", lambda *a, **k: checked.append(1) or real(*a, **k))
 
     def guess(session):
         with pytest.raises(sign_in.LoginFailed):
             sign_in.login(session, settings, "anna", HANDLER_PASSWORD, "000000")
 
-    _in_parallel(app, 6, guess)
+    _in_parallel(app, 8, guess)
     db_session.expire_all()
-    assert db_session.get(type(user), user.id).failed_logins == 6
+    assert db_session.get(type(user), user.id).failed_logins == lockout.FREE_FAILURES
+    assert len(checked) == lockout.FREE_FAILURES
+    assert _locked_for(db_session, user) is not None
 
 
 def test_one_code_signs_in_once_even_when_sent_in_parallel(app, db_session, settings, anna, monkeypatch):
@@ -587,3 +595,35 @@ def test_one_code_signs_in_once_even_when_sent_in_parallel(app, db_session, sett
         return True
 
     assert sorted(_in_parallel(app, 4, attempt)) == [False, False, False, True]
+
+
+def test_the_audit_log_does_not_tell_which_password_was_right(app, db_session, settings, anna):
+    """An administrator reads the log: a wrong password and a right password
+    with a wrong code must look alike there, or the log is an oracle for
+    guessing passwords online (review finding)."""
+    user, _secret = anna
+
+    def failure_event(password):
+        with pytest.raises(sign_in.LoginFailed):
+            sign_in.login(db_session, settings, "anna", password, "000000")
+        db_session.commit()
+        event = db_session.scalars(select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.seq.desc())).first()
+        return event.action, event.actor_user_id, event.target_id, event.detail
+
+    assert failure_event("wrong password here") == failure_event(HANDLER_PASSWORD)
+
+
+def test_a_swapped_key_is_named_only_to_whoever_has_the_code(app, db_session, settings, anna):
+    """After a database writer swapped the public key, the 'not your key'
+    answer confirms the password: so it comes only after a right code."""
+    from crypto import keys
+
+    user, secret = anna
+    user.public_key = keys.public_key_for(keys.generate_keypair()[0])
+    db_session.commit()
+    with pytest.raises(sign_in.LoginFailed) as wrong_code:
+        sign_in.login(db_session, settings, "anna", HANDLER_PASSWORD, "000000")
+    assert type(wrong_code.value) is sign_in.LoginFailed
+    db_session.commit()
+    with pytest.raises(sign_in.KeyTampered):
+        sign_in.login(db_session, settings, "anna", HANDLER_PASSWORD, _step_code(secret, 0))
