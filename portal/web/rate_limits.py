@@ -69,6 +69,12 @@ def _anonymous_rate_key() -> str:
 limiter = Limiter(key_func=_anonymous_rate_key, default_limits=[], headers_enabled=False)
 
 
+def global_login_limit() -> str:
+    """The limit all sign-ins share; GLOBAL_LOGIN_LIMIT in the app's config
+    overrides it (a load test, or a test of the limit itself)."""
+    return current_app.config.get("GLOBAL_LOGIN_LIMIT", GLOBAL_LOGIN_LIMIT)
+
+
 def all_staff_logins() -> str:
     """One key for every client: the global sign-in limit."""
     return GLOBAL_LOGIN_KEY

@@ -627,3 +627,21 @@ def test_a_swapped_key_is_named_only_to_whoever_has_the_code(app, db_session, se
     db_session.commit()
     with pytest.raises(sign_in.KeyTampered):
         sign_in.login(db_session, settings, "anna", HANDLER_PASSWORD, _step_code(secret, 0))
+
+
+def test_one_address_over_its_limit_does_not_use_up_everyones(tmp_path, database):
+    """Refusals by the per-connection limit must not count towards the limit
+    all sign-ins share, or one visitor keeps every handler out (review finding)."""
+    from portal import create_app
+    from support import FormClient, make_settings
+
+    limited = create_app(make_settings(tmp_path, database.url, RATELIMIT_ENABLED=True),
+                         GLOBAL_LOGIN_LIMIT="30 per minute")
+    attacker = FormClient(limited.test_client())
+    attempt = {"username": "nobody", "password": "wrong password", "code": "000000"}
+    statuses = [attacker.post_form("/handler/login", attempt, environ_base={"REMOTE_ADDR": "203.0.113.5"}).status_code
+                for _ in range(40)]
+    assert statuses.count(429) == 30
+    other = FormClient(limited.test_client())
+    assert other.post_form("/handler/login", attempt, environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 400
+    limited.extensions["tillit.db"].engine.dispose()

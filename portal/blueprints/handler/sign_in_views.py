@@ -13,7 +13,7 @@ from ...staff import sign_in
 from ...staff.enrolment import PasswordNotChanged, PendingEnrolment, confirm_enrolment
 from ...web import current_settings, db, sealed_session
 from ...web.forms import PlainForm, password_policy_message
-from ...web.rate_limits import GLOBAL_LOGIN_LIMIT, LOGIN_LIMIT, all_staff_logins, limiter
+from ...web.rate_limits import LOGIN_LIMIT, all_staff_logins, global_login_limit, limiter
 from ...web.redirects import is_safe_local_path
 from . import bp
 from ...web.staff_access import PUBLIC, STAFF, home_for, level
@@ -29,8 +29,11 @@ def start_staff_session(user: User, private_key: bytes) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @level(PUBLIC)
+# Flask-Limiter counts the limits in the order they are applied, the lowest
+# decorator first, and stops at the first one exceeded: the per-connection
+# limit must come first, or its refusals use up everyone's (review finding).
+@limiter.limit(global_login_limit, methods=["POST"], key_func=all_staff_logins)
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
-@limiter.limit(GLOBAL_LOGIN_LIMIT, methods=["POST"], key_func=all_staff_logins)
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     message = None
@@ -105,8 +108,8 @@ def enrol():
 
 @bp.route("/recover", methods=["GET", "POST"])
 @level(PUBLIC)
-@limiter.limit(LOGIN_LIMIT, methods=["POST"])
-@limiter.limit(GLOBAL_LOGIN_LIMIT, methods=["POST"], key_func=all_staff_logins)
+@limiter.limit(global_login_limit, methods=["POST"], key_func=all_staff_logins)
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])  # first: see login()
 def recover():
     form = RecoverForm()
     failed = False
