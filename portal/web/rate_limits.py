@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import threading
 
@@ -59,11 +60,30 @@ def _shared_day_key(day: str) -> bytes:
     return storage.storage.get(name) or fresh
 
 
+IPV6_CLIENT_PREFIX = 64  # what one IPv6 client (a home, a phone) is given at least
+
+
+def client_of(address: str) -> str:
+    """The client an address stands for: an IPv4 address, an IPv6 address's
+    /64 network (any client holds one, so single addresses would give it
+    2^64 allowances), an IPv4-mapped IPv6 address as its IPv4 address; one
+    spelling for each, so that spellings do not count apart (review finding)."""
+    try:
+        parsed = ipaddress.ip_address(address.strip().split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_CLIENT_PREFIX), strict=False))
+    return str(parsed)
+
+
 def _anonymous_rate_key() -> str:
-    """A keyed hash of the client address under the day's key: the limiter
-    needs some key per client, and this one links a client for a day at most."""
-    address = (request.remote_addr or "").encode()
-    return hmac.new(_day_key(), address, hashlib.sha256).hexdigest()[:32]
+    """A keyed hash of the client under the day's key: the limiter needs
+    some key per client, and this one links a client for a day at most."""
+    client = client_of(request.remote_addr or "").encode()
+    return hmac.new(_day_key(), client, hashlib.sha256).hexdigest()[:32]
 
 
 limiter = Limiter(key_func=_anonymous_rate_key, default_limits=[], headers_enabled=False)

@@ -291,3 +291,23 @@ def test_invalid_posts_are_limited_too_and_the_refused_report_keeps_its_text(app
     # Another connection is not affected.
     other, _ = submit(FormlessClient(app).client, "obstacle", OBSTACLE, address=OTHER_ADDRESS)
     assert other.status_code == 302
+
+
+@pytest.mark.parametrize("spellings", [
+    ["2001:db8:1:2::1", "2001:db8:1:2::b", "2001:db8:1:2:ffff:ffff:ffff:ffff"],  # one /64
+    ["2001:db8::7", "2001:0db8:0000:0000:0000:0000:0000:0007", "2001:DB8::7", "2001:db8:0:0::7"],
+    ["192.0.2.9", "::ffff:192.0.2.9", "::ffff:c000:209"],
+])
+def test_the_spellings_and_addresses_of_one_client_share_one_allowance(app, seeded, spellings):
+    def key(address):
+        with app.test_request_context("/", environ_base=environ(address)):
+            return security._anonymous_rate_key()
+
+    assert len({key(address) for address in spellings}) == 1
+
+
+def test_receipt_guesses_from_one_ipv6_network_are_limited_together(app, client, seeded):
+    allowed = limits.parse(RECEIPT_LIMIT).amount
+    statuses = [try_receipt(client, WRONG, address=f"2001:db8:1:2::{n:x}").status_code for n in range(allowed + 1)]
+    assert statuses == [400] * allowed + [429]
+    assert try_receipt(FormlessClient(app), WRONG, address="2001:db8:1:3::1").status_code == 400  # next /64
