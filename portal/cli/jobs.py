@@ -46,14 +46,18 @@ def purge_command(dry_run: bool) -> None:
     with db.unit_of_work() as work:
         removed = sealed_session.purge_expired(work)
         tokens = form_tokens.purge(work)
-    log = db.compact_after_delete()
+    # Rewrite first, then empty SQLite's write-ahead log of both.
     reordered, not_reordered = db.reorder_orderless_tables()
+    log = db.compact_after_delete()
     click.echo(f"Cases deleted after their retention time: {purged}"
                + (f" ({due - purged} deleted by another run at the same time)" if purged < due else "")
                + f". Expired sessions removed: {removed}. Old form tokens removed: {tokens}."
                + (" SQLite's write-ahead log checkpointed and emptied." if log == db.WAL_EMPTIED else "")
                + (f" {len(reordered)} tables rewritten in key order." if reordered else ""))
     _say_unproven(unproven)
+    if db.commit_timestamps_kept():
+        click.echo("PostgreSQL keeps commit timestamps (track_commit_timestamp = on): they date every row, "
+                   "the reporter's too. Turn the setting off.", err=True)
     if not_reordered:
         click.echo(f"Not rewritten, as other transactions were reading them: {', '.join(not_reordered)}. "
                    "Their newest rows stay in the order they were written until the next run.", err=True)

@@ -66,24 +66,60 @@ def dialogue_case(app, db_session, settings):
     return written
 
 
-def test_messages_lie_in_the_order_of_their_random_ids_not_of_their_writing(app, db_session, dialogue_case):
+def _cells_in_writing_order(database, ids: list[str]) -> list[str]:
+    """The ids as SQLite's pages hold them, in the order the cells were put
+    there: a page's cells are placed from its end downwards, so the cell
+    with the highest offset came first (the attack of the review)."""
+    data = database.file.read_bytes()
+    page_size = int.from_bytes(data[16:18], "big") or 65536
+    found = []
+    for number in range(len(data) // page_size):
+        page = data[number * page_size:(number + 1) * page_size]
+        header = 100 if number == 0 else 0
+        if page[header] not in (0x0A, 0x0D):  # leaf pages only
+            continue
+        cells = int.from_bytes(page[header + 3:header + 5], "big")
+        pointers = [int.from_bytes(page[header + 8 + 2 * i:header + 10 + 2 * i], "big") for i in range(cells)]
+        for offset in sorted(pointers, reverse=True):
+            cell = page[offset:offset + 64]
+            found += [(number, offset, i) for i in ids if i.encode() in cell]
+    seen = []
+    for _page, _offset, message_id in found:
+        if message_id not in seen:
+            seen.append(message_id)
+    return seen
+
+
+def test_messages_lie_in_the_order_of_their_random_ids_not_of_their_writing(app, db_session, database,
+                                                                           dialogue_case):
     if db_session.bind.dialect.name == "postgresql":
         # Until the nightly rewrite, the heap holds the day's rows as written.
         assert _stored_order(db_session, "messages") == dialogue_case
-        db_session.commit()  # end the read, as a request does
-        result = app.test_cli_runner().invoke(args=["portal", "purge"])
-        assert result.exit_code == 0, result.output
-        assert "tables rewritten in key order" in result.output
     else:
         from sqlalchemy.exc import OperationalError
 
         with pytest.raises(OperationalError):  # no rowid to read the writing order from
             db_session.execute(text("SELECT rowid FROM messages"))
         db_session.rollback()
+        db_session.close()
+        app.extensions["tillit.db"].engine.dispose()  # everything checkpointed into the file
+        # Control: before the nightly rewrite, the cells of the page tell the writing order.
+        assert _cells_in_writing_order(database, dialogue_case) == dialogue_case
+    db_session.commit()  # end the read, as a request does
+    result = app.test_cli_runner().invoke(args=["portal", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "tables rewritten in key order" in result.output
     stored = _stored_order(db_session, "messages")
     assert stored == sorted(stored)
     assert stored != dialogue_case  # the ids are random: ten in writing order would be a 1 in 3.6 million chance
     assert sorted(stored) == sorted(dialogue_case)
+    if db_session.bind.dialect.name == "postgresql":
+        # One transaction id for every row: xmin orders nothing.
+        assert db_session.scalar(text("SELECT count(DISTINCT xmin::text) FROM messages")) == 1
+    else:
+        db_session.close()
+        app.extensions["tillit.db"].engine.dispose()
+        assert _cells_in_writing_order(database, dialogue_case) == sorted(dialogue_case)
 
 
 def test_a_table_still_being_read_is_skipped_not_waited_for(app, db_session, dialogue_case, monkeypatch):
