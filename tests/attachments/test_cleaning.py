@@ -864,3 +864,18 @@ def test_a_damaged_jpeg_too_large_to_decode_is_kept_with_a_warning(monkeypatch):
     cut = original[:original.index(b"\xff\xda") + 40]  # ends inside the picture
     result = clean_file("photo.jpg", cut)
     assert (result.cleaned, result.warning) == (False, "could_not_parse")
+
+
+def test_a_jpeg_with_more_scans_than_any_encoder_writes_is_cut_not_decoded(monkeypatch):
+    """Decoding costs per scan: a small progressive JPEG repeating a scan
+    100,000 times took 39 s (review finding). Past JPEG_MAX_SCANS the file's
+    metadata is cut out without decoding."""
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded")
+
+    original = _big_photo(progressive=True)
+    assert original.count(b"\xff\xda") > 1
+    monkeypatch.setattr(images, "JPEG_MAX_SCANS", 1)
+    monkeypatch.setattr(images, "_reencode", no_decoding)
+    result = clean_file("photo.jpg", original)
+    assert (result.cleaned, result.warning) == (True, None) and CANARY not in result.data

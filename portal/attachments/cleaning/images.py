@@ -44,6 +44,10 @@ DECODE_MAX_PIXELS = 24_000_000  # one frame: a 24 MP photo (6000 x 4000) still d
 FORMAT_MAX_PIXELS = {"WEBP": 12_000_000}
 ANIMATION_MAX_PIXELS = 24_000_000  # all frames together, beyond that: first frame only
 ANIMATION_MAX_FRAMES = 1000
+# A progressive JPEG is decoded scan by scan: a small file can repeat a scan
+# a hundred thousand times and take minutes (review finding). Cameras and
+# encoders write about ten; beyond this the JPEG is not decoded, only cut.
+JPEG_MAX_SCANS = 64
 DECODING_AT_ONCE = 2
 _decoding = threading.BoundedSemaphore(DECODING_AT_ONCE)
 
@@ -66,7 +70,8 @@ def clean_image(data: bytes) -> tuple[bytes, list[str], str]:
                     Image.MAX_IMAGE_PIXELS or DECODE_MAX_PIXELS)
         if width < 1 or height < 1:
             raise Refuse(COULD_NOT_PARSE)
-        if width * height > limit:
+        too_many_scans = im.format in ("JPEG", "MPO") and data.count(b"\xff\xda") > JPEG_MAX_SCANS
+        if width * height > limit or too_many_scans:
             # A photo from a 100 MP phone camera, or a small file that inflates
             # to gigabytes: not decoded, but a JPEG's or PNG's metadata can be
             # cut out without decoding it.
@@ -110,7 +115,7 @@ def _reencode(im: Image.Image, data: bytes) -> tuple[bytes, list[str], str]:
         frames = [f if f.mode in ("L", "RGB", "CMYK") else f.convert("RGB") for f in frames]
         params = {"quality": 90}
     elif fmt == "PNG":
-        params = {"optimize": True}
+        params = {}  # not optimize=True: it tries every filter, seconds for a large picture
     elif fmt == "WEBP":
         params = {"lossless": True} if _webp_is_lossless(data) else {"quality": 90}
     if len(frames) > 1:
