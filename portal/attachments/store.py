@@ -88,6 +88,10 @@ def store_attachment(
         raise AttachmentRejected(reason)
     size = known_size(stream)
 
+    trial = getattr(upload, "cleaned_on_trial", None)
+    if isinstance(trial, cleaning.CleanResult) and trial.filename == cleaning.safe_filename(name):
+        # Cleaned already, before the transaction (web/upload_fields.cleaning_warning).
+        return _store_cleaned(session, report, dek, message_id, trial)
     if size is None or size <= cleaning.CLEANABLE_MAX_BYTES:
         # Bounded read: only cleanable files are ever whole in memory.
         data = stream.read(cleaning.CLEANABLE_MAX_BYTES + 1)
@@ -98,10 +102,7 @@ def store_attachment(
                 raise AttachmentRejected(SIZE)
             result = cleaning.clean_file(name, data)
             del data
-            meta = _meta(result.filename, result.media_type, len(result.data), result.kind,
-                         result.cleaned, result.removed, result.warning)
-            # No size check after cleaning: a re-encoded image may grow a little.
-            return _encrypt(session, report, dek, message_id, meta, _slices(result.data), None)
+            return _store_cleaned(session, report, dek, message_id, result)
         head, pieces = data[:HEAD_BYTES], _chain_pieces(data, stream)
     else:
         head = stream.read(HEAD_BYTES)
@@ -109,6 +110,14 @@ def store_attachment(
     meta = _meta(cleaning.safe_filename(name), LARGE_FILE_MEDIA_TYPE, None,
                  cleaning.detect_kind(name, head), False, (), TOO_LARGE_TO_CLEAN)
     return _encrypt(session, report, dek, message_id, meta, pieces, max_bytes)
+
+
+def _store_cleaned(session: Session, report: Report, dek: bytes, message_id: str | None,
+                   result: cleaning.CleanResult) -> StoredAttachment:
+    meta = _meta(result.filename, result.media_type, len(result.data), result.kind,
+                 result.cleaned, result.removed, result.warning)
+    # No size check after cleaning: a re-encoded image may grow a little.
+    return _encrypt(session, report, dek, message_id, meta, _slices(result.data), None)
 
 
 def _slices(data: bytes) -> Iterator[memoryview]:

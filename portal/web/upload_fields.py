@@ -58,14 +58,19 @@ def check_uploads(file_field, settings: Settings):
 def cleaning_warning(upload) -> str | None:
     """Why this file would be sent with its metadata (a CLEANING_WARNINGS
     code), or None if it can be cleaned or is plain text. The file is
-    cleaned once here on trial, and read again from the start when stored."""
+    cleaned here, and the result stored as it is (cleaned_on_trial)."""
     stream = upload.stream
     start = stream.tell()
     data = stream.read(cleaning.CLEANABLE_MAX_BYTES + 1)
     stream.seek(start)
     if len(data) > cleaning.CLEANABLE_MAX_BYTES:
         return "too_large_to_clean"
-    return cleaning.clean_file(upload.filename, data).warning
+    result = cleaning.clean_file(upload.filename, data)
+    # Kept for store_attachment: each file is cleaned once, and before the
+    # report's write transaction, which would otherwise hold every other
+    # writer back while a hostile picture is decoded (review finding).
+    upload.cleaned_on_trial = result
+    return result.warning
 
 
 def confirm_uncleanable(uploads, file_field, confirmed: bool) -> bool:

@@ -508,3 +508,48 @@ def test_a_reporter_session_row_does_not_name_the_report(client, seeded, db_sess
     stored = " ".join(str(getattr(row, c.key)) for c in ServerSession.__table__.columns)
     assert report_id not in stored and report_id.encode() not in row.sealed
     assert client.get("/follow-up/case").status_code == 200  # and the session still opens the case
+
+
+def test_a_file_is_cleaned_once_and_before_the_report_is_written(app, client, db_session, seeded, monkeypatch):
+    """A hostile picture may take its time to clean: it must not do so inside
+    the report's write transaction, which holds every other writer back
+    (review finding), nor twice."""
+    import io as _io
+
+    from PIL import Image
+
+    from portal.attachments import cleaning
+
+    real, cleanings = cleaning.clean_file, []
+
+    def watched(name, data):
+        cleanings.append(_someone_is_writing(app))
+        return real(name, data)
+
+    monkeypatch.setattr(cleaning, "clean_file", watched)
+    picture = _io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(picture, "PNG")
+    response, _data = submit(client, "obstacle", OBSTACLE, files=[(_io.BytesIO(picture.getvalue()), "photo.png")])
+    assert response.status_code == 302
+    assert cleanings == [False]
+    assert count(db_session, Report) == 1
+
+
+def _someone_is_writing(app) -> bool:
+    """Whether a transaction that has written is open: SQLite's write lock
+    cannot be taken at once; on PostgreSQL one holds a write lock on this
+    test's form-token or report table (the first things a submission writes)."""
+    engine = app.extensions["tillit.db"].engine
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA busy_timeout=0")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except Exception:
+                return True
+            connection.exec_driver_sql("ROLLBACK")
+            return False
+        return bool(connection.exec_driver_sql(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE c.relname IN ('used_form_tokens', 'reports') AND c.relnamespace = current_schema()::regnamespace "
+            "AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()").scalar())
