@@ -21,7 +21,7 @@ from .. import audit
 from ..domain.passwords import check_password
 from ..models import User
 from ..models.base import utcnow
-from .credentials import is_locked, replace_creator_key_pair, set_password, unlock_unless_locked
+from .credentials import replace_creator_key_pair, set_password, unlock_unless_locked
 from .enrolment import PendingEnrolment, start_enrolment
 from .lockout import delay_after
 
