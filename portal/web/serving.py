@@ -10,9 +10,11 @@ from gunicorn import glogging
 from gunicorn.http import wsgi as gunicorn_wsgi
 
 # IPv4, and IPv6 in any of its spellings (two colons or more among hex
-# digits). Clock times match too: better a time removed than an address kept.
-_IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\d)")
-_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+# digits), wherever they stand, glued to other words too (review finding:
+# "peer:2001:db8::1" and "x.203.0.113.5" slipped through). Clock times and
+# version numbers match too: better a time removed than an address kept.
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_IPV6 = re.compile(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,}")
 ADDRESS_PLACEHOLDER = "[address]"
 
 

@@ -14,6 +14,12 @@ from portal.web.serving import _DropAddresses, without_addresses
     ("mapped ::ffff:198.51.100.23 too", "51.100"),
     ("full 2001:0db8:0000:0000:0000:ff00:0042:8329.", "0042:8329"),
     ("link-local fe80::1ff:fe23:4567:890a%eth0", "fe23"),
+    ("peer:2001:db8::1 closed", "db8::1"),  # the shapes the review found
+    ("host2001:db8::1", "db8::1"),
+    ("a_2001:db8::1", "db8::1"),
+    ("x.203.0.113.5", "203.0.113"),
+    ("2001:db8:0:0:0:0:1:12345", "0:1:1234"),
+    ("GET /?ip=198.51.100.4 HTTP/1.1", "198.51.100.4"),
 ])
 def test_no_spelling_of_an_address_survives(text, address):
     assert address not in without_addresses(text)
