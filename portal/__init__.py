@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     db.init_app(app, settings.database_url, audit_key=audit_key(settings.pepper))
     headers.init_app(app, cookie_secure=settings.cookie_secure, proxy_count=settings.proxy_count)
-    rate_limits.init_app(app, redis_url=settings.redis_url)
+    rate_limits.init_app(app, redis_url=settings.redis_url, production=settings.env == "production")
     csrf.init_app(app)
     i18n.init_app(app, settings.languages)
     errors.init_app(app)

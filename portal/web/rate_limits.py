@@ -13,6 +13,8 @@ import secrets
 import threading
 
 from flask import Flask, current_app, request
+
+from config import ConfigError
 from flask_limiter import Limiter
 from limits import parse as parse_limit
 from limits.storage import RedisStorage
@@ -110,7 +112,41 @@ def take_one(limit: str, scope: str) -> bool:
     return limiter.limiter.hit(parse_limit(limit), scope, _anonymous_rate_key())
 
 
-def init_app(app: Flask, *, redis_url: str) -> None:
+def redis_keeps_a_copy(url: str) -> bool | None:
+    """Whether the Redis at `url` writes its data to disk (RDB snapshots or
+    an append-only file), None if it will not say (CONFIG disabled, or down).
+    The day key and the counters must stay in memory: with both, a copy of
+    the disk gives back who sent a report, and when (review finding)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        save = client.config_get("save").get("save", "")
+        append_only = client.config_get("appendonly").get("appendonly", "no")
+    except redis.RedisError:
+        return None
+    finally:
+        client.close()
+    return bool(str(save).strip()) or str(append_only) == "yes"
+
+
+def check_redis(url: str, *, production: bool, logger) -> None:
+    """Refuse, in production, a Redis that writes to disk; warn otherwise,
+    and where it will not say."""
+    copies = redis_keeps_a_copy(url)
+    if copies and production:
+        raise ConfigError("PORTAL_REDIS_URL: this Redis writes its data to disk, and with it the rate "
+                          "limiter's key of the day and counters, which give back who sent what when. "
+                          "Set save \"\" and appendonly no (docs/deployment.md).")
+    if copies or copies is None:
+        logger.warning("The Redis for rate limits %s; run it without persistence (save \"\", appendonly no): "
+                       "docs/deployment.md.", "writes its data to disk" if copies
+                       else "does not say whether it writes its data to disk")
+
+
+def init_app(app: Flask, *, redis_url: str, production: bool = False) -> None:
+    if redis_url:
+        check_redis(redis_url, production=production, logger=app.logger)
     app.config.update(
         RATELIMIT_STORAGE_URI=redis_url or "memory://",
         RATELIMIT_STRATEGY="fixed-window",

@@ -311,3 +311,21 @@ def test_receipt_guesses_from_one_ipv6_network_are_limited_together(app, client,
     statuses = [try_receipt(client, WRONG, address=f"2001:db8:1:2::{n:x}").status_code for n in range(allowed + 1)]
     assert statuses == [400] * allowed + [429]
     assert try_receipt(FormlessClient(app), WRONG, address="2001:db8:1:3::1").status_code == 400  # next /64
+
+
+def test_a_redis_that_writes_to_disk_is_refused_in_production(tmp_path, database, redis_url, monkeypatch):
+    import redis
+
+    from config import ConfigError
+    from portal.web import rate_limits
+
+    server = redis.Redis.from_url(redis_url)
+    assert rate_limits.redis_keeps_a_copy(redis_url) is (bool(server.config_get("save")["save"].strip())
+                                                        or server.config_get("appendonly")["appendonly"] == "yes")
+    monkeypatch.setattr(rate_limits, "redis_keeps_a_copy", lambda url: True)
+    warned = []
+    logger = SimpleNamespace(warning=lambda *args: warned.append(args))
+    with pytest.raises(ConfigError, match="writes its data to disk"):
+        rate_limits.check_redis(redis_url, production=True, logger=logger)
+    rate_limits.check_redis(redis_url, production=False, logger=logger)  # development: a warning only
+    assert warned and "writes its data to disk" in warned[0][1]
