@@ -879,3 +879,23 @@ def test_a_jpeg_with_more_scans_than_any_encoder_writes_is_cut_not_decoded(monke
     monkeypatch.setattr(images, "_reencode", no_decoding)
     result = clean_file("photo.jpg", original)
     assert (result.cleaned, result.warning) == (True, None) and CANARY not in result.data
+
+
+@pytest.mark.parametrize("hiding_place", ["gAMA", "IEND", "after the stream", "bKGD", "APNG frame"])
+def test_nothing_hides_in_the_chunks_a_large_png_keeps(hiding_place):
+    """Review finding: text in a kept chunk, after the zlib stream in IDAT or
+    inside IEND survived the filter while the reporter was told it was clean."""
+    secret = b"Author: Canary Person, GPS 59.3"
+    ihdr = _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 9_000, 9_000, 8, 6, 0, 0, 0))
+    picture = zlib.compress(b"\x00" * 64)
+    chunks = {"gAMA": _png_chunk(b"gAMA", struct.pack(">I", 45455) + secret), "IEND": _png_chunk(b"IEND", secret),
+              "bKGD": _png_chunk(b"bKGD", b"\x00\x01" + secret)}
+    body = [ihdr]
+    if hiding_place == "APNG frame":
+        body.append(_png_chunk(b"acTL", struct.pack(">II", 1, 0)))
+    body.append(chunks.get(hiding_place, b""))
+    body.append(_png_chunk(b"IDAT", picture + (secret if hiding_place == "after the stream" else b"")))
+    body.append(_png_chunk(b"IEND", b"") if hiding_place != "IEND" else chunks["IEND"])
+    data = b"\x89PNG\r\n\x1a\n" + b"".join(body)
+    result = clean_file("huge.png", data)
+    assert result.cleaned is False and result.warning in ("could_not_parse", "too_large_to_clean")
