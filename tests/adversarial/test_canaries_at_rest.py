@@ -108,6 +108,7 @@ def test_a_whole_case_leaves_no_canary_and_no_address_anywhere(proxied, smtp, da
     assert reporter.post_form("/follow-up", {"receipt": receipt}).status_code == 302
     page = reporter.get("/follow-up/case", headers=EN).get_data(as_text=True)
     assert marks["handler reply"] in page and marks["handler file name"] in page
+    assert "with the network switched off" in page  # a handler's file may fetch from the internet
     assert reporter.post_form("/follow-up/case", {"body": f"More. {marks['reporter reply']}"},
                               action="/follow-up/reply").status_code == 302
     for attachment_id in session.scalars(select(Attachment.id)):
