@@ -46,18 +46,30 @@ def _argument(call: ast.Call, function: ast.FunctionDef, name: str) -> ast.AST |
     return call.args[index] if index < len(call.args) else None
 
 
-def _values(node, tree, function) -> set[str]:
+def _enclosing(tree, call) -> ast.FunctionDef | None:
+    """The innermost function `call` stands in."""
+    found = None
+    for function in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        if any(n is call for n in ast.walk(function)):
+            if found is None or any(n is function for n in ast.walk(found)):
+                found = function
+    return found
+
+
+def _values(node, tree, function, depth: int = 0) -> set[str]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return {node.value}
     if isinstance(node, ast.IfExp):
-        return _values(node.body, tree, function) | _values(node.orelse, tree, function)
+        return _values(node.body, tree, function, depth) | _values(node.orelse, tree, function, depth)
     if isinstance(node, ast.JoinedStr) and _template(node) in TEMPLATES:
         return TEMPLATES[_template(node)]
-    if isinstance(node, ast.Name) and function is not None:
+    if isinstance(node, ast.Name) and function is not None and depth < 3:
+        # A parameter: what every caller in the module passes (callers of callers too).
         callers = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
                    and n.func.id == function.name]
         if callers:
-            return set().union(*(_values(_argument(c, function, node.id), tree, None) for c in callers))
+            return set().union(*(_values(_argument(c, function, node.id), tree, _enclosing(tree, c), depth + 1)
+                                 for c in callers))
     raise Unreadable(ast.unparse(node) if node is not None else "nothing")
 
 
