@@ -63,7 +63,28 @@ class SentReport:
         return cls(data["receipt"], tuple(data["files"]))
 
 
-def submit(session: Session, settings: Settings, new: NewReport, received_on: dt.date | None = None) -> Submitted:
+@dataclass(frozen=True)
+class Prepared:
+    """What a report costs before anything is written: its receipt, id and
+    data key, and the key wrapped for the receipt (one Argon2id)."""
+
+    receipt_text: str
+    parts: object = field(repr=False)
+    report_id: str
+    dek: bytes = field(repr=False)
+    reporter_key: object = field(repr=False)
+
+
+def prepare(session: Session, settings: Settings) -> Prepared:
+    receipt_text, parts = _unused_receipt(session)
+    report_id = new_id()
+    dek = keys.new_data_key()
+    reporter_key = keys.wrap_for_reporter(settings, dek, parts.secret, report_id=report_id)
+    return Prepared(receipt_text, parts, report_id, dek, reporter_key)
+
+
+def submit(session: Session, settings: Settings, new: NewReport, received_on: dt.date | None = None,
+           prepared: Prepared | None = None) -> Submitted:
     """Create a report with every answer encrypted and its key wrapped for the
     channel's handlers (minus exclusions), the escrow key and the receipt."""
     channel_id = route(session, new.track, new.category, new.chain_level)
@@ -71,10 +92,9 @@ def submit(session: Session, settings: Settings, new: NewReport, received_on: dt
     recipient_ids = set(recipients.check(set(new.excluded_user_ids)))
     received_on = received_on or today()
 
-    receipt_text, parts = _unused_receipt(session)
-    report_id = new_id()
-    dek = keys.new_data_key()
-    reporter_key = keys.wrap_for_reporter(settings, dek, parts.secret, report_id=report_id)
+    prepared = prepared or prepare(session, settings)
+    receipt_text, parts, report_id, dek = prepared.receipt_text, prepared.parts, prepared.report_id, prepared.dek
+    reporter_key = prepared.reporter_key
     report = Report(
         id=report_id,
         track=new.track,
@@ -164,9 +184,15 @@ def submit_once(session: Session, settings: Settings, token: str, new: NewReport
     of the form waits there, then fails), submit, store the files and hold
     the receipt for a second copy. None when another copy of the same form
     made the report already (this request's changes are rolled back then)."""
+    prepared = prepare(session, settings)
+    # The Argon2id above ran before any write, and the read it needed ends
+    # here: on SQLite the write lock is taken only now (it used to be held
+    # across the Argon2id, so submissions ran one at a time), and no read
+    # snapshot taken before another report's commit stands in its way.
+    session.commit()
     try:
         form_tokens.claim(session, token)
-        submitted = submit(session, settings, new)
+        submitted = submit(session, settings, new, prepared=prepared)
         report = session.get(Report, submitted.report_id)
         stored = [store.store_attachment(session, report, submitted.data_key, upload,
                                          allowed_types=settings.allowed_upload_types) for upload in uploads]

@@ -553,3 +553,22 @@ def _someone_is_writing(app) -> bool:
             "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
             "WHERE c.relname IN ('used_form_tokens', 'reports') AND c.relnamespace = current_schema()::regnamespace "
             "AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()").scalar())
+
+
+def test_the_receipts_argon2id_runs_before_anything_is_written(app, client, db_session, seeded, monkeypatch):
+    """On SQLite the write lock used to be taken before the Argon2id and held
+    across it, so submissions ran one at a time (issue 16): the derivation
+    now runs before the report's first write, on both databases."""
+    from crypto import receipt as crypto_receipt
+
+    real, during = crypto_receipt.wrap_dek_for_reporter, []
+
+    def watched(*args, **kwargs):
+        during.append(_someone_is_writing(app))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(crypto_receipt, "wrap_dek_for_reporter", watched)
+    response, _data = submit(client, "obstacle", OBSTACLE)
+    assert response.status_code == 302
+    assert during == [False]
+    assert count(db_session, Report) == 1
