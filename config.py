@@ -39,6 +39,11 @@ class Settings:
     database_url: str = ""
     redis_url: str = ""
     argon2: Argon2Params = Argon2Params.PRODUCTION
+    # At most this many submissions derive their Argon2id at once in one
+    # process (each holds argon2.memory_kib); more wait up to
+    # argon2_wait_seconds, then get the "busy" page with their text kept.
+    argon2_at_once: int = 4
+    argon2_wait_seconds: int = 10
     cookie_secure: bool = False
     max_upload_mib: int = 25
     max_attachments: int = 5
@@ -213,6 +218,8 @@ def load_settings() -> Settings:
         notify_interval_hours=_env_int("NOTIFY_INTERVAL_HOURS", 24),
         organisation_name=_env("ORGANISATION_NAME", "Tillit"),
         proxy_count=_env_int("PROXY_COUNT", 0),
+        argon2_at_once=_env_int("ARGON2_AT_ONCE", 4),
+        argon2_wait_seconds=_env_int("ARGON2_WAIT_SECONDS", 10),
     )
 
 

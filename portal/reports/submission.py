@@ -21,7 +21,7 @@ from ..domain.taxonomy import STATUS_NEW
 from ..models import Answer, Exclusion, KeyGrant, Report, StatusEvent, new_id
 from ..models.base import today
 from ..organisation.channels import route
-from . import chains, form_tokens, keys, manifest, sealing
+from . import chains, derivations, form_tokens, keys, manifest, sealing
 from .recipients import channel_recipients
 
 
@@ -76,10 +76,12 @@ class Prepared:
 
 
 def prepare(session: Session, settings: Settings) -> Prepared:
+    """derivations.Busy when no Argon2id slot frees up in time."""
     receipt_text, parts = _unused_receipt(session)
     report_id = new_id()
     dek = keys.new_data_key()
-    reporter_key = keys.wrap_for_reporter(settings, dek, parts.secret, report_id=report_id)
+    with derivations.slot(settings):
+        reporter_key = keys.wrap_for_reporter(settings, dek, parts.secret, report_id=report_id)
     return Prepared(receipt_text, parts, report_id, dek, reporter_key)
 
 

@@ -572,3 +572,29 @@ def test_the_receipts_argon2id_runs_before_anything_is_written(app, client, db_s
     assert response.status_code == 302
     assert during == [False]
     assert count(db_session, Report) == 1
+
+
+@pytest.fixture
+def one_slot(app, monkeypatch):
+    """One Argon2id at a time, and a short wait for it."""
+    import dataclasses
+
+    app.config["TILLIT"] = dataclasses.replace(app.config["TILLIT"], argon2_at_once=1, argon2_wait_seconds=1)
+    from portal.reports import derivations
+
+    return derivations._semaphore(1)
+
+
+def test_when_every_argon2id_slot_stays_taken_the_report_waits_with_its_text(app, client, db_session, seeded,
+                                                                             one_slot):
+    assert one_slot.acquire(timeout=5)  # another submission holds the only slot
+    try:
+        busy, _data = submit(client, "obstacle", {**OBSTACLE, "today": "Kept while busy."})
+    finally:
+        one_slot.release()
+    page = busy.get_data(as_text=True)
+    assert busy.status_code == 503
+    assert "Kept while busy." in page and "The portal is very busy just now" in page
+    assert count(db_session, Report) == 0
+    sent, _data = submit(client, "obstacle", OBSTACLE)  # the slot is free again
+    assert sent.status_code == 302 and count(db_session, Report) == 1

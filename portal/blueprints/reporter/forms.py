@@ -54,6 +54,10 @@ class ReporterForm(FlaskForm):
         self.page_error(_l("Many reports and messages were sent from this connection just now, so this one "
                            "was not sent. Wait a few minutes and send it again; what you wrote is kept here."))
 
+    def mark_busy(self):
+        self.page_error(_l("The portal is very busy just now, so this was not sent. What you wrote is kept here: "
+                           "wait a minute and send it again."))
+
     def page_error(self, message):
         # Shown at the top of the error summary, linked to the page's main area.
         self.csrf_token.errors = [message]

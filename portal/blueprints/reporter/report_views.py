@@ -12,7 +12,7 @@ from ...domain.cases import ACKNOWLEDGE_WITHIN_DAYS, FEEDBACK_WITHIN_MONTHS
 from ...domain.routing import NoRouteError
 from ...domain.taxonomy import MISCONDUCT, OBSTACLE, TRACKS
 from ...organisation import texts
-from ...reports import form_tokens, submission
+from ...reports import derivations, form_tokens, submission
 from ...reports.submission import ReceiptToShow
 from ...web import current_settings, db, sealed_session
 from ...web.forms import csrf
@@ -123,7 +123,11 @@ def submit_report(track):
     if not take_one(SUBMIT_LIMIT, "report"):
         form.mark_rate_limited()
         return again(429)
-    shown = submission.submit_once(db.session(), current_settings(), token, new_report(form, track), uploads)
+    try:
+        shown = submission.submit_once(db.session(), current_settings(), token, new_report(form, track), uploads)
+    except derivations.Busy:
+        form.mark_busy()
+        return again(503)
     if shown is None:  # the same form, sent twice at once: the other copy made the report
         return _receipt_of_the_first_copy(token)
     return _show_receipt(shown)
