@@ -5,6 +5,7 @@ import datetime as dt
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from crypto import totp
 from portal.cli.demo_history import seed_history
@@ -34,8 +35,9 @@ def _seed(server):
 
 
 def _charts_are_named(page):
+    page.wait_for_load_state("load")  # the URL changes at commit, before the charts are parsed
     charts = page.locator("svg[role=img]")
-    assert charts.count() >= 1
+    expect(charts.first).to_be_attached()
     for index in range(charts.count()):
         chart = charts.nth(index)
         labelled = chart.get_attribute("aria-labelledby").split()
