@@ -44,6 +44,9 @@ class Settings:
     # argon2_wait_seconds, then get the "busy" page with their text kept.
     argon2_at_once: int = 4
     argon2_wait_seconds: int = 10
+    # Multiplies every rate limit (web/rate_limits.py): for a load test from a
+    # few addresses; refused in production.
+    rate_limit_factor: int = 1
     cookie_secure: bool = False
     max_upload_mib: int = 25
     max_attachments: int = 5
@@ -220,6 +223,7 @@ def load_settings() -> Settings:
         proxy_count=_env_int("PROXY_COUNT", 0),
         argon2_at_once=_env_int("ARGON2_AT_ONCE", 4),
         argon2_wait_seconds=_env_int("ARGON2_WAIT_SECONDS", 10),
+        rate_limit_factor=_env_int("RATE_LIMIT_FACTOR", 1),
     )
 
 
@@ -243,6 +247,8 @@ def production_problems(settings: Settings) -> list[str]:
                         "anchor no handler's key can be trusted (portal anchor-keygen makes one)")
     if not settings.cookie_secure:
         problems.append("PORTAL_COOKIE_SECURE is off: cookies must be Secure in production")
+    if settings.rate_limit_factor != 1:
+        problems.append("PORTAL_RATE_LIMIT_FACTOR raises every rate limit: it is for load tests, not production")
     return problems
 
 

@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None, **overrides) -> Flask:
 
     db.init_app(app, settings.database_url, audit_key=audit_key(settings.pepper))
     headers.init_app(app, cookie_secure=settings.cookie_secure, proxy_count=settings.proxy_count)
-    rate_limits.init_app(app, redis_url=settings.redis_url, production=settings.env == "production")
+    rate_limits.init_app(app, redis_url=settings.redis_url, production=settings.env == "production",
+                         factor=settings.rate_limit_factor)
     csrf.init_app(app)
     i18n.init_app(app, settings.languages)
     errors.init_app(app)

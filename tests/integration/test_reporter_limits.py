@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from portal.web import rate_limits as security
 from portal.models import Answer, Attachment, AttachmentChunk, Report, ReportKey, ServerSession
-from portal.web.rate_limits import RECEIPT_LIMIT
+from portal.web.rate_limits import GLOBAL_LOGIN_LIMIT, RECEIPT_LIMIT
 from support import csrf_token_from, make_settings, seed_channels
 
 ADDRESS = "203.0.113.77"
@@ -329,3 +329,29 @@ def test_a_redis_that_writes_to_disk_is_refused_in_production(tmp_path, database
         rate_limits.check_redis(redis_url, production=True, logger=logger)
     rate_limits.check_redis(redis_url, production=False, logger=logger)  # development: a warning only
     assert warned and "writes its data to disk" in warned[0][1]
+
+
+def test_a_load_tests_factor_raises_every_limit_and_production_refuses_it(tmp_path, database, monkeypatch):
+    """PORTAL_RATE_LIMIT_FACTOR: configuration, not code, lets a load test
+    send more than one client may; a deployment cannot keep it on."""
+    from config import ConfigError, check_production
+    from portal import create_app
+
+    monkeypatch.setattr(security, "dt", SimpleNamespace(date=FrozenDate))
+    raised = create_app(make_settings(tmp_path, database.url, rate_limit_factor=3, RATELIMIT_ENABLED=True))
+    try:
+        session = raised.extensions["tillit.db"].sessionmaker()
+        seed_channels(session, raised.config["TILLIT"])
+        session.close()
+        client = FormlessClient(raised)
+        allowed = 3 * limits.parse(RECEIPT_LIMIT).amount
+        address = "198.18.200.7"
+        statuses = [try_receipt(client, WRONG, address=address).status_code for _ in range(allowed + 1)]
+        assert statuses == [400] * allowed + [429]
+        with raised.test_request_context("/"):
+            assert security.global_login_limit() == f"{3 * limits.parse(GLOBAL_LOGIN_LIMIT).amount}/1 minute"
+    finally:
+        raised.extensions["tillit.db"].engine.dispose()
+    production = make_settings(tmp_path, database.url, env="production", cookie_secure=True, rate_limit_factor=3)
+    with pytest.raises(ConfigError, match="PORTAL_RATE_LIMIT_FACTOR"):
+        check_production(production)
