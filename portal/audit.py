@@ -17,7 +17,7 @@ from crypto import anchor
 
 from .domain.audit_chain import GENESIS, KEYED, LANES, AuditFields, Break, broken_links, fields_of, keyed_hash
 from .models import AuditEvent, AuditHead
-from .models.base import utcnow
+from .models.base import begin_writing, utcnow
 
 MAX_ATTEMPTS = 5
 KEY_INFO = "audit_key"  # where a session finds the MAC key (web/db.py puts it there)
@@ -50,19 +50,6 @@ def _lock_tail(session: Session, lane: int) -> AuditEvent | None:
             return locked
 
 
-def _join_transaction(session: Session) -> None:
-    """On SQLite, begin the session's transaction before the savepoint below.
-    The sqlite3 module begins one only before an INSERT, UPDATE or DELETE; a
-    SAVEPOINT issued first opens a transaction of its own, and its RELEASE
-    commits it: the event would be committed at once, kept if the action it
-    records is rolled back, and apart from what the action writes after it.
-    IMMEDIATE takes the write lock now, as the insert would a moment later,
-    so the tail read below is the newest (SQLite ignores FOR UPDATE)."""
-    connection = session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def _lane(session: Session) -> int:
     """A random lane, so that audited requests rarely wait for each other;
     lane 0 until its newest event is keyed (the first keyed event anchors
@@ -77,7 +64,8 @@ def record(session: Session, action: str, *, actor_user_id: str | None = None,
            target_type: str | None = None, target_id: str | None = None, **detail) -> AuditEvent:
     """Append one event in its own savepoint; retries when another request took the seq."""
     key = _key(session)
-    _join_transaction(session)
+    # SQLite ignores FOR UPDATE: its write lock, taken first, makes the tail read below the newest.
+    begin_writing(session)
     for _attempt in range(MAX_ATTEMPTS):
         lane = _lane(session)
         last = _lock_tail(session, lane)

@@ -49,3 +49,16 @@ def today() -> dt.date:
 def start_of_today() -> dt.datetime:
     """today() as a date-time column value: midnight, no time of day."""
     return dt.datetime.combine(today(), dt.time())
+
+
+def begin_writing(session) -> None:
+    """On SQLite, begin the session's transaction now, with the write lock
+    (BEGIN IMMEDIATE), as the first INSERT or UPDATE would a moment later.
+    The sqlite3 module begins a transaction only before a write: a SAVEPOINT
+    issued first opens one of its own, whose RELEASE commits it, apart from
+    the rest of the request; and a read before the first write may see a
+    row another connection is about to replace (SQLite ignores FOR UPDATE).
+    Other databases lock rows: nothing to do."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -18,9 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from crypto import chain
 
 from ..models import Message, Report, StatusEvent
+from ..models.base import begin_writing
 
 DIALOGUE = "dialogue"
 TIMELINE = "timeline"
@@ -53,6 +57,18 @@ def _set_head(report: Report, name: str, key: bytes, count: int, last: bytes) ->
     count_attr, head_attr = _HEADS[name]
     setattr(report, count_attr, count)
     setattr(report, head_attr, chain.head(key, count, last))
+
+
+def hold(session: Session, report: Report) -> None:
+    """Take the case for an append, until the transaction ends: two requests
+    appending at once (two handlers answering, a handler and the reporter)
+    would both take the next place in the chain (a unique-key error, a 500
+    under load) or link after the same head. The report is read again under
+    the lock, so the status and the heads checked next are the current ones.
+    Call it before changing the report: unflushed changes are read over."""
+    begin_writing(session)
+    session.execute(select(Report).where(Report.id == report.id).with_for_update()
+                    .execution_options(populate_existing=True)).scalar_one()  # the row, loaded: refreshed
 
 
 def extend(report: Report, dek: bytes, name: str, entry, previous, file_ids=()) -> None:

@@ -50,6 +50,7 @@ def post_message(session: Session, report: Report, dek: bytes, *, author: str, b
                  kind: str = KIND_MESSAGE, author_user_id: str | None = None,
                  sent_on: dt.date | None = None, uploads=(), allowed_types=()) -> Message:
     """A new entry of the dialogue, with its files, linked into the chain."""
+    chains.hold(session, report)
     previous = session.scalar(select(Message).where(Message.report_id == report.id)
                               .order_by(Message.seq.desc()).limit(1))
     message = Message(

@@ -18,6 +18,7 @@ from . import chains
 def transition(session: Session, report: Report, dek: bytes, target: str, *, outcome: str | None = None,
                actor_user_id: str | None = None, on: dt.date | None = None) -> StatusEvent:
     """Change the status; the event is linked into the timeline chain under the report's key."""
+    chains.hold(session, report)  # two handlers at once: the second sees the first's status
     cases.check_transition(report.status, target, outcome, report.track)
     on = on or today()
     if target == STATUS_ACKNOWLEDGED:
