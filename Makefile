@@ -8,7 +8,7 @@ PORT ?= 5000
 PO := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test test-fast install translations extract-messages clean
+.PHONY: run test test-fast bench install translations extract-messages clean
 
 install: $(VENV)/.installed $(MO)
 
@@ -41,6 +41,15 @@ test: install
 # The edit-test loop: everything but the browser tests and the long attack suite.
 test-fast: install
 	$(PY) -m pytest -n auto -m "not browser and not adversarial" $(PYTEST_ARGS)
+
+# Every bench script on a fresh clone of HEAD; figures into docs/benchmarks.md
+# (needs the machine's PostgreSQL and Redis, as CI has them).
+bench: install $(VENV)/.bench-installed
+	$(PY) bench/run_all.py
+
+$(VENV)/.bench-installed: pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -219,6 +219,10 @@ def measure(url: str, threads: int, events: int, hold_ms: float, tmp: Path) -> N
             wait = "/".join(f"{f[q] * 1000:.2f}" for q in ("wait_p50", "wait_p95", "wait_max"))
             print(f"  {name:<27} {f['throughput']:8.0f} {latency:>28} {f['retries']:>4}+{f['restarts']:<3} "
                   f"{wait:>30} {f['wait_share']:6.0%} {f['gave_up']:>7}")
+            if not single_lane:
+                backend = engine.dialect.name.replace("postgresql", "PostgreSQL").replace("sqlite", "SQLite")
+                machine_facts.figure(f"{backend}, audit appends by {threads} threads, {name}",
+                                     f"{f['throughput']:.0f} events/s, {f['wait_share']:.0%} waiting for a tail")
     print("  retries: savepoint retries in record() + whole transactions retried after a database error;\n"
           "  share: of all transaction time, spent waiting for the tail lock; gave up: record() raised after\n"
           "  its MAX_ATTEMPTS (a request would have failed), retried here. Every run's chains verify.")

@@ -13,6 +13,7 @@ import time
 
 from crypto import keys
 from crypto.kdf import Argon2Params, argon2id
+from machine_facts import figure  # bench/, beside this script
 
 
 def median_seconds(fn, runs: int) -> float:
@@ -33,6 +34,8 @@ def main() -> None:
 
     t = median_seconds(lambda: argon2id(b"correct horse battery", salt, pepper, params), runs)
     print(f"  argon2id:             {t * 1000:7.1f} ms")
+    # The design's expectation: 0.2 to 0.3 s; faster hardware may go lower, never below the minimum parameters.
+    figure("Argon2id (64 MiB, t=3), median", f"{t * 1000:.0f} ms", "0.1 to 0.5 s", 0.1 <= t <= 0.5)
 
     t = median_seconds(lambda: keys.derive_login("correct horse battery", salt, pepper, params), runs)
     print(f"  derive_login:         {t * 1000:7.1f} ms")
@@ -52,6 +55,7 @@ def main() -> None:
 
     t = median_seconds(unlock, runs)
     print(f"  unlock_with_password: {t * 1000:7.1f} ms")
+    figure("handler password check (unlock_with_password)", f"{t * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

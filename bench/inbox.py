@@ -27,7 +27,7 @@ a fresh schema, dropped afterwards) this
      for PostgreSQL to settle on a generic or custom plan, as in a long-running
      server), then p50 and p95 (nearest rank) of the timed ones, and the share
      of that spent in SQL (inside cursor.execute()).
-     Target: p95 < 150 ms. The 1-minute load average is printed with the
+     Target: p95 < 50 ms, at 100 000 cases and at 1 000 000. The 1-minute load average is printed with the
      figures: other work on the machine shows up in the p95.
 
 PostgreSQL: BENCH_DATABASE_URL, default
@@ -41,7 +41,7 @@ parameter values: the timed requests may run a generic plan instead).
 Prints figures only; nothing asserts on time.
 
 Run from the repository root:
-    .venv/bin/python bench/inbox.py [cases] [--runs N] [--explain] [--backend sqlite|postgresql]
+    .venv/bin/python bench/inbox.py [--cases N] [--runs N] [--explain] [--backend sqlite|postgresql]
 """
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ import machine_facts  # noqa: E402  (bench/, beside this script)
 from scratch_schema import Unreachable, scratch_schema  # noqa: E402
 from sqlalchemy import event, insert, text  # noqa: E402
 
-TARGET_MS = 150
+TARGET_MS = 50  # issue 16: an indexed page read is a few milliseconds
 WARM_UP = 8  # > 5: psycopg prepares a statement at its 5th execution
 BATCH = 5_000
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -368,6 +368,9 @@ def measure(url: str, cases: int, runs: int, show_plans: bool, tmp: Path, purged
         print(f"  {name:<31} {url_path:<28} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
               f"(SQL p50 {statistics.median(sqls) * 1000:6.1f} ms)  "
               f"{'OK' if p95 < TARGET_MS else 'ABOVE'} the {TARGET_MS} ms target")
+        backend = engine.dialect.name.replace("postgresql", "PostgreSQL").replace("sqlite", "SQLite")
+        machine_facts.figure(f"{backend}, {cases} cases, inbox {name}: p95", f"{p95:.0f} ms", f"< {TARGET_MS} ms",
+                             p95 < TARGET_MS)
         if show_plans:
             for statement, seconds in sorted(timer.each.items(), key=lambda item: -sum(item[1])):
                 print(f"    {statistics.median(seconds) * 1000:7.2f} ms  x{len(seconds) // runs}  {statement[:100]}")
@@ -395,13 +398,15 @@ def run_postgresql(cases: int, runs: int, show_plans: bool, tmp: Path, *, run=No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("cases", nargs="?", type=int, default=100_000)
+    parser.add_argument("cases", nargs="?", type=int, default=None)
+    parser.add_argument("--cases", type=int, default=100_000, dest="cases_option", help="how many cases to seed")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--explain", action="store_true", help="print the query plans of each scenario")
     parser.add_argument("--backend", choices=("both", "sqlite", "postgresql"), default="both")
     parser.add_argument("--purged", type=int, default=0,
                         help="also seed this many purged cases (tombstones) in the same channels")
     args = parser.parse_args()
+    args.cases = args.cases or args.cases_option
     print(machine())
     print(f"{args.cases} cases; per scenario {WARM_UP} warm-up requests, then {args.runs} timed "
           f"(wall-clock through the Flask test client); target p95 < {TARGET_MS} ms")

@@ -149,6 +149,11 @@ def measure(url: str, cases: int, runs: int, cold_runs: int, tmp: Path) -> None:
               f"({'OK' if cold95 < COLD_TARGET_MS else 'ABOVE'} the {COLD_TARGET_MS} ms target)   "
               f"warm p50 {warm50:6.1f} ms  p95 {warm95:6.1f} ms  "
               f"({'OK' if warm95 < WARM_TARGET_MS else 'ABOVE'} the {WARM_TARGET_MS} ms target)")
+        backend = engine.dialect.name.replace("postgresql", "PostgreSQL").replace("sqlite", "SQLite")
+        machine_facts.figure(f"{backend}, {cases} cases, {path}: cold p95", f"{cold95:.0f} ms",
+                             f"< {COLD_TARGET_MS} ms", cold95 < COLD_TARGET_MS)
+        machine_facts.figure(f"{backend}, {cases} cases, {path}: warm p95", f"{warm95:.1f} ms",
+                             f"< {WARM_TARGET_MS} ms", warm95 < WARM_TARGET_MS)
     with engine.connect() as connection:
         frozen = connection.execute(text("SELECT count(*) FROM stats_releases")).scalar()
     print(f"  {frozen} frozen releases; load average {os.getloadavg()[0]:.2f} after the timed requests")

@@ -18,6 +18,7 @@ import secrets
 import time
 from pathlib import Path
 
+import gevent
 from crypto import totp
 from locust import HttpUser, constant, task
 from locust.exception import StopUser
@@ -98,6 +99,7 @@ class _Receipts:
     """The receipts not yet opened, shared by the users of one process."""
 
     lines: list[str] | None = None
+    running = 0  # users still following up
 
     @classmethod
     def next(cls) -> tuple[str, str] | None:
@@ -115,11 +117,19 @@ class FollowUp(_Portal):
     """A reporter coming back with the receipt: opening the report (the
     receipt check), reading it, and (one in four) writing to the handler."""
 
+    def on_start(self):
+        _Receipts.running += 1
+
     @task
     def follow_up(self):
         taken = _Receipts.next()
         if taken is None:
-            self.environment.runner.quit()  # every receipt has been opened
+            # No receipt left: this user stops; the last one to stop ends the
+            # run (from a greenlet of its own: quit() stops this one too), so
+            # no journey is cut off half-way.
+            _Receipts.running -= 1
+            if _Receipts.running == 0:
+                gevent.spawn(self.environment.runner.quit)
             raise StopUser()
         receipt, mark = taken
         self.client.cookies.clear()
@@ -223,3 +233,34 @@ class Handler(_Portal):
                    {"kind": "message", "body": f"We are looking at it. {secrets.token_hex(4)}",
                     "csrf_token": CSRF.search(page).group(1)},
                    files={"attachments": ("", b"", "application/octet-stream")})
+
+
+def main() -> None:
+    """One phase, headless: `python bench/load_users.py CLASS USERS SECONDS HOST OUT.json`.
+    Users stop gracefully at the time limit (a journey under way is
+    finished); the statistics are written after the last request, as JSON."""
+    import sys
+
+    from locust.env import Environment
+
+    user_class, users, seconds, host, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], \
+        Path(sys.argv[5])
+    environment = Environment(user_classes=[globals()[user_class]], host=host, stop_timeout=60)
+    runner = environment.create_local_runner()
+    runner.start(users, spawn_rate=users)
+    gevent.spawn_later(seconds, lambda: (runner.stop(), runner.quit()))
+    runner.greenlet.join()
+    stats = environment.stats
+    out.write_text(json.dumps({
+        "requests": [{"name": entry.name, "count": entry.num_requests, "failures": entry.num_failures,
+                      "per_second": entry.total_rps,
+                      **{f"p{q}": entry.get_response_time_percentile(q / 100) for q in (50, 95, 99)}}
+                     for entry in stats.entries.values()],
+        "failures": [f"{error.name}: {error.error} ({error.occurrences}x)" for error in stats.errors.values()],
+        "exceptions": [f"{e['msg']} ({e['count']}x)" for e in runner.exceptions.values()],
+        "exception_count": sum(e["count"] for e in runner.exceptions.values()),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine_facts import figure  # bench/, beside this script
+
 BENCH_PASSWORD = "a long benchmark passphrase"
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
@@ -203,6 +205,8 @@ def run(port: int, pid: int, size_mib: int, block: bytes, base: Path) -> None:
     print(f"  server RSS before {before / 1024:.1f} MiB, peak {after['VmHWM'] / 1024:.1f} MiB: "
           f"peak growth {growth:.1f} MiB{'' if exact else ' (HWM not resettable: upper bound)'}"
           f" -> {'OK' if growth < 64 else 'ABOVE'} the 64 MiB target")
+    figure(f"upload of {size_mib} MiB: throughput end to end", f"{size_mib / seconds:.0f} MiB/s")
+    figure(f"upload of {size_mib} MiB: server peak memory growth", f"{growth:.1f} MiB", "< 64 MiB", growth < 64)
     database = base / "instance" / "tillit.sqlite3"
     db_bytes = sum(p.stat().st_size for p in database.parent.glob("tillit.sqlite3*"))
     print(f"  SQLite files (database + WAL) now {db_bytes / MIB:.1f} MiB; leftover temporary files: "
