@@ -254,9 +254,9 @@ class Portal:
 
         for _ in range(600):
             try:
-                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
+                if requests.get(self.url + "/healthz", timeout=10).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or no worker ready
                 time.sleep(0.05)
         raise SystemExit(f"gunicorn did not start; see {self.log.name}")
 

@@ -80,15 +80,18 @@ class Cluster:
                 env={**self.node_env(n), "PORTAL_BIND": f"127.0.0.1:{port}"}))
             self.urls.append(f"http://127.0.0.1:{port}")
         for url in self.urls:
-            for _ in range(400):
-                try:
-                    if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                time.sleep(0.05)
-            else:
-                raise AssertionError(f"{url} did not start: {self.logs()}")
+            deadline = time.monotonic() + 90  # workers import the portal first: slow on a busy machine
+            while not self._answers(url):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{url} did not start: {self.logs()}")
+                time.sleep(0.1)
+
+    @staticmethod
+    def _answers(url: str) -> bool:
+        try:
+            return requests.get(url + "/healthz", timeout=10).status_code == 200
+        except requests.RequestException:  # not listening yet, or no worker ready to answer
+            return False
 
     def logs(self) -> str:
         return "\n".join((self.folder / f"node{n}.log").read_text(errors="replace") for n in range(2))
