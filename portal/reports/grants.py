@@ -77,11 +77,14 @@ class Request:
 
 
 def _askable(holder: User):
-    """Grants whose case `holder` holds the key of, and has not refused."""
+    """Grants whose case `holder` holds the key of, and has not refused.
+    EXISTS rather than a join: the grants (usually few) are read and the
+    holder's key looked up for each, not all the holder's keys (every case
+    of the inbox) read on every staff page (the menu's count)."""
     return (select(KeyGrant)
-            .join(ReportKey, (ReportKey.report_id == KeyGrant.report_id) & (ReportKey.user_id == holder.id))
             .where(KeyGrant.user_id != holder.id,
-                   or_(KeyGrant.refused_by.is_(None), KeyGrant.refused_by != holder.id)))
+                   or_(KeyGrant.refused_by.is_(None), KeyGrant.refused_by != holder.id),
+                   exists().where(ReportKey.report_id == KeyGrant.report_id, ReportKey.user_id == holder.id)))
 
 
 def requests_for(db: Session, settings: Settings, holder: User) -> list[Request]:
