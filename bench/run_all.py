@@ -42,6 +42,7 @@ SCRIPTS = (
     ("cleaning.py", []),
     ("audit_append.py", ["--url", "postgresql+psycopg://postgres@127.0.0.1:5432/test"]),
     ("inbox.py", ["--cases", "100000"]),
+    ("inbox.py", ["--cases", "1000000", "--runs", "20"]),
     ("insights.py", []),
     ("load.py", []),
 )

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate. Importing this registers all tables."""
 from .audit import AuditEvent, AuditHead
 from .base import Base, new_id
+from .case_counts import CaseCount
 from .channel import Channel, Membership, RoutingRule, Unit
 from .report import (
     Answer,
@@ -21,7 +22,7 @@ from .trust import RecipientStatement
 from .user import ServerSession, User
 
 __all__ = [
-    "Answer", "Attachment", "AttachmentChunk", "AuditEvent", "AuditHead", "Base", "Channel", "Exclusion",
+    "Answer", "Attachment", "AttachmentChunk", "AuditEvent", "AuditHead", "Base", "CaseCount", "Channel", "Exclusion",
     "KeyGrant", "Membership", "Message", "Note", "PublishedSummary", "RecipientStatement", "Report", "ReportKey",
     "RoutingRule", "ServerSession", "Setting", "StatsRelease", "StatusEvent", "Unit", "UsedFormToken", "User",
     "new_id",

@@ -34,14 +34,16 @@ class Report(Base):
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
     # What people call the case (domain/case_reference.py); random like the id.
     reference: Mapped[str] = mapped_column(String(STORED_LENGTH), unique=True, index=True, default=new_reference)
-    track: Mapped[str] = mapped_column(String(16))
+    # channel_id, track and status keep their old value when changed, for
+    # the counts of case_counts.py (active_history).
+    track: Mapped[str] = mapped_column(String(16), active_history=True)
     category: Mapped[str] = mapped_column(String(40))
     chain_level: Mapped[str | None] = mapped_column(String(40))
     principle: Mapped[str | None] = mapped_column(String(40))
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
     # NULL once purged: the tombstone leaves its channel (reports/retention.py).
-    channel_id: Mapped[str | None] = mapped_column(ForeignKey("channels.id"))
-    status: Mapped[str] = mapped_column(String(16), default=STATUS_NEW)
+    channel_id: Mapped[str | None] = mapped_column(ForeignKey("channels.id"), active_history=True)
+    status: Mapped[str] = mapped_column(String(16), default=STATUS_NEW, active_history=True)
     outcome: Mapped[str | None] = mapped_column(String(24))
     time_lost: Mapped[str | None] = mapped_column(String(8))
     hours_saved_per_year: Mapped[int | None] = mapped_column(Integer)

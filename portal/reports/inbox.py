@@ -1,15 +1,24 @@
 """The handler's inbox: the cases they may see (access.visible_condition),
 filtered, sorted and paged with indexed queries (see docs/benchmarks.md,
-"Inbox", for the figures at 100 000 cases), and the counts of what needs
-action and what waits for a key.
+"Inbox", for the figures at 100 000 and 1 000 000 cases), and the counts of
+what needs action and what waits for a key.
+
+Nothing on a page costs in proportion to the number of cases: the total
+comes from the maintained counts (models/case_counts.py) minus the
+handler's exclusions, the cases waiting for a key from the handler's
+pending grants, and Next and Previous carry the sort key of the page's last
+or first row (keyset pagination), so the next page is an index range read
+from there. A page asked for by number alone (typed, or Last) is read with
+OFFSET, from the nearer end.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, literal, or_, select
+from sqlalchemy import and_, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..domain import case_reference
@@ -23,7 +32,7 @@ from ..domain.taxonomy import (
     STATUSES,
     TRACKS,
 )
-from ..models import Channel, Exclusion, Membership, Message, Report, ReportKey, User
+from ..models import CaseCount, Channel, Exclusion, KeyGrant, Membership, Message, Report, ReportKey, User
 from .access import visible_condition
 
 PAGE_SIZE = 50
@@ -40,6 +49,33 @@ REVERSED_SORTS = {
     "feedback_due": (Report.feedback_due.desc().nulls_first(), Report.id.desc()),
 }
 OPEN_FOR_FEEDBACK = (STATUS_ACKNOWLEDGED, STATUS_IN_PROGRESS)
+WAITING_COUNTED_UP_TO = 1000
+# The sorts whose key is never NULL, paged by keyset: (column, descending).
+# feedback_due is NULL for cases not acknowledged: its pages use OFFSET.
+KEYSET_SORTS = {"received": (Report.received_on, True), "acknowledge_due": (Report.acknowledge_due, False)}
+CURSOR_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.([A-Za-z0-9_-]{22})$")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A row's place in a keyset sort: its sort date and id."""
+
+    on: dt.date
+    report_id: str
+
+    def encode(self) -> str:
+        return f"{self.on.isoformat()}.{self.report_id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor | None:
+        """None for anything that is not a cursor: the page is then read by its number."""
+        found = CURSOR_RE.match(text or "")
+        if not found:
+            return None
+        try:
+            return cls(dt.date.fromisoformat(found.group(1)), found.group(2))
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True)
@@ -52,6 +88,8 @@ class InboxFilter:
     page: int = 1
     reference: str | None = None  # typed by a handler: found however it is spaced or cased
     reference_typed: str = ""
+    after: Cursor | None = None  # Next: the rows after this one in the sort
+    before: Cursor | None = None  # Previous: the rows before it
 
     @classmethod
     def parse(cls, args) -> InboxFilter:
@@ -67,7 +105,8 @@ class InboxFilter:
         return cls(status=pick("status", STATUSES), track=pick("track", TRACKS),
                    channel_id=args.get("channel") or None, overdue=args.get("overdue") == "1",
                    sort=pick("sort", SORTS) or "received", page=page,
-                   reference=case_reference.normalise(typed), reference_typed=typed)
+                   reference=case_reference.normalise(typed), reference_typed=typed,
+                   after=Cursor.parse(args.get("after")), before=Cursor.parse(args.get("before")))
 
 
 @dataclass(frozen=True)
@@ -87,6 +126,8 @@ class InboxPage:
     pages: int
     channels: list[Channel]
     waiting_for_access: int
+    next_after: str | None = None  # the cursors of the Next and Previous links (keyset sorts)
+    previous_before: str | None = None
 
 
 def _my_channels(user: User):
@@ -144,57 +185,121 @@ def _filtered(user: User, f: InboxFilter, today: dt.date):
     return and_(visible_condition(user), *_filter_conditions(f, today))
 
 
+def _excluded(user: User, counted) -> object:
+    """How many of the cases meeting `counted` excluded `user`: only the
+    user's exclusions (a few) are looked up, one by one."""
+    this_one = (select(func.count()).select_from(Report)
+                .where(Report.id == Exclusion.report_id, counted).scalar_subquery())
+    return (select(func.coalesce(func.sum(this_one), 0)).select_from(Exclusion)
+            .where(Exclusion.user_id == user.id).scalar_subquery())
+
+
 def _count_visible(db: Session, user: User, *conditions) -> int:
     """How many cases visible to `user` meet `conditions`, counted as the
     cases of the user's channels that meet them minus those among them that
     excluded the user: the same number as a count with visible_condition (an
     exclusion is one row per case and handler), but the channels' cases are
-    counted from an index range without a lookup each, and only the user's
-    exclusions (a few) are looked up one by one."""
+    counted from an index range without a lookup each."""
     if not (user.is_handler and user.active):
         return 0
     counted = and_(Report.channel_id.in_(_my_channels(user)), *conditions)
     in_channels = select(func.count()).select_from(Report).where(counted).scalar_subquery()
-    this_one = (select(func.count()).select_from(Report)
-                .where(Report.id == Exclusion.report_id, counted).scalar_subquery())
-    excluded = (select(func.coalesce(func.sum(this_one), 0)).select_from(Exclusion)
-                .where(Exclusion.user_id == user.id).scalar_subquery())
-    return int(db.scalar(select(in_channels - excluded)) or 0)  # PostgreSQL's sum() is numeric
+    return int(db.scalar(select(in_channels - _excluded(user, counted))) or 0)  # PostgreSQL's sum() is numeric
 
 
-def inbox_page(db: Session, user: User, f: InboxFilter, today: dt.date) -> InboxPage:
-    where = _filtered(user, f, today)
-    total = _count_visible(db, user, *_filter_conditions(f, today))
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(f.page, pages)
-    # The page's ids first, from the index of the sort order (past the middle
-    # counted from the end), then the 50 rows and their per-row EXISTS.
+def _total(db: Session, user: User, f: InboxFilter, today: dt.date) -> int:
+    """The cases the page is one of. By status, track and channel from the
+    maintained counts; the overdue filter (which depends on the day) and a
+    reference (one case at most) are counted from the cases themselves."""
+    if f.overdue or f.reference_typed:
+        return _count_visible(db, user, *_filter_conditions(f, today))
+    if not (user.is_handler and user.active):
+        return 0
+    kept = [CaseCount.channel_id.in_(_my_channels(user))]
+    for column, value in ((CaseCount.status, f.status), (CaseCount.track, f.track),
+                          (CaseCount.channel_id, f.channel_id)):
+        if value:
+            kept.append(column == value)
+    in_channels = select(func.coalesce(func.sum(CaseCount.cases), 0)).where(*kept).scalar_subquery()
+    counted = and_(Report.channel_id.in_(_my_channels(user)), *_filter_conditions(f, today))
+    return int(db.scalar(select(in_channels - _excluded(user, counted))) or 0)
+
+
+def _keyset(f: InboxFilter, where):
+    """The ids of the page after f.after or before f.before, in display
+    order, read as an index range from the cursor; None when the sort or the
+    cursor does not allow it."""
+    cursor = f.after or f.before
+    if f.sort not in KEYSET_SORTS or cursor is None:
+        return None
+    column, descending = KEYSET_SORTS[f.sort]
+    row, at = tuple_(column, Report.id), tuple_(literal(cursor.on, column.type), literal(cursor.report_id))
+    forward = f.after is not None
+    later = (row < at) if descending else (row > at)  # later in the display order
+    earlier = (row > at) if descending else (row < at)
+    return (select(Report.id).where(where, later if forward else earlier)
+            .order_by(*(SORTS if forward else REVERSED_SORTS)[f.sort]).limit(PAGE_SIZE))
+
+
+def _offset(f: InboxFilter, where, total: int, page: int):
+    """The ids of page `page` by OFFSET, past the middle counted from the end."""
     offset, limit, order = (page - 1) * PAGE_SIZE, PAGE_SIZE, SORTS[f.sort]
     if offset and offset > total - offset - PAGE_SIZE:
         offset, order = total - offset - PAGE_SIZE, REVERSED_SORTS[f.sort]
         if offset < 0:
             offset, limit = 0, PAGE_SIZE + offset
-    ids = select(Report.id).where(where).order_by(*order).limit(limit).offset(offset).subquery()
+    return select(Report.id).where(where).order_by(*order).limit(limit).offset(offset)
+
+
+def _rows(db: Session, user: User, ids, sort: str, today: dt.date) -> list[InboxRow]:
+    """The page's rows and their per-row EXISTS, for the page's ids only."""
+    ids = ids.subquery()
     query = (
         select(Report, _has_key_expr(user), _unread_expr(), overdue_condition(today), due_soon_condition(today))
         .join(ids, ids.c.id == Report.id)
-        .order_by(*SORTS[f.sort])
+        .order_by(*SORTS[sort])
     )
-    rows = [InboxRow(report, bool(has_key), bool(unread), bool(overdue), bool(soon))
+    return [InboxRow(report, bool(has_key), bool(unread), bool(overdue), bool(soon))
             for report, has_key, unread, overdue, soon in db.execute(query)]
+
+
+def _cursor_of(row: InboxRow, sort: str) -> str:
+    column, _descending = KEYSET_SORTS[sort]
+    return Cursor(getattr(row.report, column.key), row.report.id).encode()
+
+
+def inbox_page(db: Session, user: User, f: InboxFilter, today: dt.date) -> InboxPage:
+    where = _filtered(user, f, today)
+    total = _total(db, user, f, today)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(f.page, pages)
+    keyset = _keyset(f, where)
+    rows = _rows(db, user, keyset, f.sort, today) if keyset is not None else []
+    if not rows:  # no cursor, or nothing left beside it (cases closed or purged meanwhile): by number
+        rows = _rows(db, user, _offset(f, where, total, page), f.sort, today)
     channels = list(db.scalars(select(Channel).where(Channel.id.in_(_my_channels(user))).order_by(Channel.name)))
-    return InboxPage(rows, total, page, pages, channels, waiting_for_access(db, user))
+    paged = f.sort in KEYSET_SORTS and rows
+    return InboxPage(rows, total, page, pages, channels, waiting_for_access(db, user),
+                     next_after=_cursor_of(rows[-1], f.sort) if paged else None,
+                     previous_before=_cursor_of(rows[0], f.sort) if paged else None)
 
 
 def waiting_for_access(db: Session, user: User) -> int:
-    # The status inline, not a bound parameter: PostgreSQL can then use the
-    # partial index of open cases (ix_reports_open) in a generic plan too,
-    # which it switches to once psycopg prepares the repeated statement.
-    not_closed = Report.status != literal(STATUS_CLOSED, literal_execute=True)
-    return _count_visible(db, user, not_closed, ~_has_key_expr(user))
+    """Open cases the user may see but holds no key for, whose key a
+    colleague has been asked for: the user's pending grants (a case without
+    a key always has one, from the submission or from joining the channel,
+    until it is approved; grants.py), not every open case checked for a key.
+    Counted up to WAITING_COUNTED_UP_TO (a newcomer to a large channel waits
+    for every case in it): the page then says "at least"."""
+    if not (user.is_handler and user.active):
+        return 0
+    waiting = (select(KeyGrant.report_id).join(Report, Report.id == KeyGrant.report_id)
+               .where(KeyGrant.user_id == user.id, Report.status != STATUS_CLOSED, visible_condition(user),
+                      ~_has_key_expr(user))
+               .limit(WAITING_COUNTED_UP_TO).subquery())
+    return db.scalar(select(func.count()).select_from(waiting)) or 0
 
 
 def needs_action_count(db: Session, user: User, today: dt.date) -> int:
     return db.scalar(select(func.count()).select_from(Report).where(
         visible_condition(user), Report.status != STATUS_CLOSED, needs_action_condition(today))) or 0
-

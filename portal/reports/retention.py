@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
@@ -39,6 +40,7 @@ from ..models import (
     ReportKey,
     StatusEvent,
 )
+from ..models import case_counts
 from ..models.stats import SUMMARY_APPROVED
 
 
@@ -115,8 +117,11 @@ def _claim(db: Session, report_id: str, today: dt.date) -> bool:
 
 def shred(db: Session, report_id: str, today: dt.date) -> bool:
     """Purge one case in the caller's transaction; False if it was not ours to purge."""
+    place = db.execute(select(Report.channel_id, Report.track).where(Report.id == report_id)).first()
     if not _claim(db, report_id, today):
         return False
+    if place is not None:  # the claim left the channel in bulk: the count is told here
+        case_counts.adjust(db.connection(), Counter({(place.channel_id, place.track, STATUS_CLOSED): -1}))
     attachments = select(Attachment.id).where(Attachment.report_id == report_id)
     for statement in (
         delete(AttachmentChunk).where(AttachmentChunk.attachment_id.in_(attachments)),

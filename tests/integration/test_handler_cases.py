@@ -379,3 +379,27 @@ def test_no_case_key_is_wrapped_for_an_account_nobody_has_signed_in_to(app, db_s
     assert db_session.get(ReportKey, (submitted.report_id, erik.id)) is not None
     assert "Three systems" in login_as(app, db_session, world, "erik").get(
         f"/handler/case/{submitted.report_id}").get_data(as_text=True)
+
+
+def test_a_newcomer_waiting_for_many_cases_is_told_at_least_the_cap(app, db_session, settings, world, monkeypatch):
+    """The waiting count stops at a cap (a newcomer to a large channel waits
+    for every case in it), and the page says "at least" rather than a wrong number."""
+    from portal.reports import inbox
+    from portal.staff.accounts import create_user
+    from support import HANDLER_PASSWORD
+
+    for _ in range(3):
+        new_report(db_session, settings)
+    erik = create_user(db_session, settings, username="erik", display_name="Erik", password=HANDLER_PASSWORD,
+                       roles={"handler"}).user
+    assert grants.add_member(db_session, world["improvement"], erik) == 3
+    db_session.commit()
+    world["handlers"]["erik"] = erik
+    world["secrets"]["erik"] = enrol_totp(db_session, settings, erik)
+    newcomer = login_as(app, db_session, world, "erik")
+    assert "3 cases are waiting for a colleague" in newcomer.get("/handler/", headers=EN).get_data(as_text=True)
+    monkeypatch.setattr(inbox, "WAITING_COUNTED_UP_TO", 2)
+    page = newcomer.get("/handler/", headers=EN).get_data(as_text=True)
+    assert "At least 2 cases are waiting for a colleague" in page and "3 cases are waiting" not in page
+    swedish = newcomer.get("/handler/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert "Minst 2 ärenden väntar" in swedish

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.reports import submission
 from portal.reports.access import visible_condition
-from portal.reports.inbox import PAGE_SIZE, SORTS, InboxFilter, inbox_page
+from portal.reports.inbox import KEYSET_SORTS, PAGE_SIZE, SORTS, Cursor, InboxFilter, inbox_page
 from portal.reports.submission import NewReport
 from portal.models import Report
 from support import seed_channels
@@ -59,3 +59,54 @@ def test_a_page_beyond_the_last_shows_the_last(db_session, inbox):
     last = inbox_page(db_session, anna, InboxFilter(page=99), today)
     assert last.page == last.pages == 3
     assert [row.report.id for row in last.rows] == _sorted_ids(db_session, anna, "received")[2 * PAGE_SIZE:]
+
+
+@pytest.mark.parametrize("sort", sorted(KEYSET_SORTS))
+def test_next_and_previous_walk_the_same_pages_from_their_cursors(db_session, inbox, sort):
+    """Keyset pages: Next reads the rows after the last one shown, Previous
+    those before the first; walking either way gives the pages by number."""
+    anna, _, today = inbox
+    expected = _sorted_ids(db_session, anna, sort)
+    forward = [inbox_page(db_session, anna, InboxFilter(sort=sort), today)]
+    while forward[-1].page < forward[-1].pages:
+        forward.append(inbox_page(db_session, anna, InboxFilter(
+            sort=sort, page=forward[-1].page + 1, after=Cursor.parse(forward[-1].next_after)), today))
+    assert [row.report.id for page in forward for row in page.rows] == expected
+    backward = [forward[-1]]
+    while backward[-1].page > 1:
+        backward.append(inbox_page(db_session, anna, InboxFilter(
+            sort=sort, page=backward[-1].page - 1, before=Cursor.parse(backward[-1].previous_before)), today))
+    assert [[r.report.id for r in p.rows] for p in reversed(backward)] == [[r.report.id for r in p.rows]
+                                                                           for p in forward]
+
+
+def test_a_cursor_that_is_not_one_reads_the_page_by_number(db_session, settings, inbox, client):
+    from support import enrol_totp, staff_login
+
+    anna, _, _ = inbox
+    secret = enrol_totp(db_session, settings, anna)
+    assert staff_login(client, db_session, anna, secret).status_code == 302
+    expected = _sorted_ids(db_session, anna, "received")[PAGE_SIZE:2 * PAGE_SIZE]
+    tries = [(name, cursor) for name in ("after", "before")
+             for cursor in ("nonsense", "2026-13-40.AAAAAAAAAAAAAAAAAAAAAA", "2026-03-01.<script>", "9" * 5000)]
+    tries.append(("after", "2026-03-01.AAAAAAAAAAAAAAAAAAAAAA"))  # well formed, older than every case: none after
+    for name, cursor in tries:
+        response = client.get("/handler/", query_string={"page": 2, name: cursor})
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        assert [i for i in expected if f"/handler/case/{i}" in html] == expected, (name, cursor)
+        assert "<script>" not in html
+
+
+def test_the_next_link_carries_the_cursor_of_the_last_row(db_session, settings, inbox, client):
+    from support import enrol_totp, staff_login
+
+    anna, _, today = inbox
+    secret = enrol_totp(db_session, settings, anna)
+    assert staff_login(client, db_session, anna, secret).status_code == 302
+    html = client.get("/handler/").get_data(as_text=True)
+    first = inbox_page(db_session, anna, InboxFilter(), today)
+    assert f"after={first.next_after}" in html.replace("&amp;", "&")
+    following = client.get(f"/handler/?page=2&after={first.next_after}").get_data(as_text=True)
+    assert all(f"/handler/case/{i}" in following
+               for i in _sorted_ids(db_session, anna, "received")[PAGE_SIZE:2 * PAGE_SIZE])
