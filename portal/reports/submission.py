@@ -16,7 +16,7 @@ from config import Settings
 from crypto import receipt
 
 from ..attachments import store
-from ..domain import cases
+from ..domain import case_reference, cases
 from ..domain.taxonomy import STATUS_NEW
 from ..models import Answer, Exclusion, KeyGrant, Report, StatusEvent, new_id
 from ..models.base import today
@@ -105,6 +105,7 @@ def submit(session: Session, settings: Settings, new: NewReport, received_on: dt
         principle=new.principle,
         unit_id=new.unit_id,
         channel_id=channel_id,
+        reference=_unused_reference(session),
         status=STATUS_NEW,
         time_lost=new.time_lost,
         publish_consent=new.publish_consent,
@@ -137,7 +138,7 @@ def submit(session: Session, settings: Settings, new: NewReport, received_on: dt
     chains.seal(report, dek, [], [received])  # an empty dialogue, a timeline of one
     session.add(received)
     session.flush()  # the report row first: grants refer to it, and no relationship orders the two
-    session.add_all(KeyGrant(report_id=report_id, user_id=user.id) for user in waiting)
+    session.add_all(KeyGrant(report_id=report_id, user_id=user.id, case_open=True) for user in waiting)
     session.flush()
     return Submitted(report_id=report_id, receipt=receipt_text, data_key=dek)
 
@@ -150,6 +151,15 @@ def _unused_receipt(session: Session):
         parts = receipt.parse_receipt(text)
         if session.scalar(select(Report.id).where(Report.receipt_selector == parts.selector)) is None:
             return text, parts
+
+
+def _unused_reference(session: Session) -> str:
+    """A case reference no report has yet: 8 characters of 30 collide once
+    in about a million cases, and a collision would refuse the report."""
+    while True:
+        reference = case_reference.new_reference()
+        if session.scalar(select(Report.id).where(Report.reference == reference)) is None:
+            return reference
 
 
 def file_summary(stored: store.StoredAttachment) -> dict:

@@ -598,3 +598,18 @@ def test_when_every_argon2id_slot_stays_taken_the_report_waits_with_its_text(app
     assert count(db_session, Report) == 0
     sent, _data = submit(client, "obstacle", OBSTACLE)  # the slot is free again
     assert sent.status_code == 302 and count(db_session, Report) == 1
+
+
+def test_a_reference_already_taken_is_not_given_again(app, db_session, settings, monkeypatch):
+    """8 characters of 30 collide about once in a million cases; the
+    submission then draws again instead of failing on the unique index."""
+    from portal.domain import case_reference
+    from portal.models import Report
+    from support import new_report, seed_channels
+
+    seed_channels(db_session, settings)
+    first = db_session.get(Report, new_report(db_session, settings).report_id).reference
+    drawn = iter([first, first, "ABCD-EFGH"])
+    monkeypatch.setattr(case_reference, "new_reference", lambda: next(drawn))
+    second = db_session.get(Report, new_report(db_session, settings).report_id).reference
+    assert second == "ABCD-EFGH" != first
