@@ -127,6 +127,7 @@ def seed(engine, settings, cases: int, rng: random.Random, today: dt.date, purge
     from sqlalchemy.orm import Session
 
     from portal.domain import cases as cases_rules
+    from portal.domain.case_reference import new_reference
     from portal.staff.accounts import create_user
     from portal.domain.taxonomy import CATEGORIES, CHAIN_LEVELS, MISCONDUCT, OBSTACLE, PRINCIPLES, TIME_LOST_RANGES
     from portal.models import Channel, Exclusion, KeyGrant, Membership, Message, Report, ReportKey, RoutingRule, \
@@ -158,7 +159,7 @@ def seed(engine, settings, cases: int, rng: random.Random, today: dt.date, purge
     reports, keys, exclusions, messages, grants = [], [], [], [], []
     counts = {"cases": cases, "excluding the bench handler": 0, "bench handler without key": 0,
               "with unread reporter messages": 0, "messages": 0}
-    selectors = set()
+    selectors, references = set(), set()
 
     def flush(connection, final=False):
         for model, rows in ((Report, reports), (ReportKey, keys), (Exclusion, exclusions), (Message, messages),
@@ -177,8 +178,12 @@ def seed(engine, settings, cases: int, rng: random.Random, today: dt.date, purge
             while selector in selectors:
                 selector = secrets.token_hex(5)
             selectors.add(selector)
+            reference = new_reference()
+            while reference in references:  # 8 of 30 characters: about one collision in a million
+                reference = new_reference()
+            references.add(reference)
             reports.append({
-                "id": report_id, "track": track, "category": rng.choice(CATEGORIES[track]),
+                "id": report_id, "reference": reference, "track": track, "category": rng.choice(CATEGORIES[track]),
                 "chain_level": rng.choice(CHAIN_LEVELS) if track == OBSTACLE else None,
                 "principle": rng.choice(PRINCIPLES) if track == OBSTACLE and rng.random() < 0.7 else None,
                 "unit_id": None, "channel_id": channel_id,
@@ -234,8 +239,13 @@ def seed(engine, settings, cases: int, rng: random.Random, today: dt.date, purge
             while selector in selectors:
                 selector = secrets.token_hex(5)
             selectors.add(selector)
+            reference = new_reference()
+            while reference in references:
+                reference = new_reference()
+            references.add(reference)
             reports.append({
-                "id": secrets.token_urlsafe(16), "track": track, "category": rng.choice(CATEGORIES[track]),
+                "id": secrets.token_urlsafe(16), "reference": reference, "track": track,
+                "category": rng.choice(CATEGORIES[track]),
                 "chain_level": rng.choice(CHAIN_LEVELS) if track == OBSTACLE else None, "principle": None,
                 "unit_id": None, "channel_id": None, "time_lost": None, "publish_consent": False,
                 "last_reporter_message_on": None, "receipt_selector": selector, "receipt_salt": b"",

@@ -1,31 +1,48 @@
-"""How many cases each channel holds, per track and status, kept as cases
-arrive, change status and are purged, so that the inbox can say how many
-cases a handler has without counting them (a count over 10^5 or 10^6 index
-entries per page view, docs/benchmarks.md "Inbox").
+"""How many cases each channel holds, per track and status, and how many of
+them exclude each handler, kept as cases arrive, change status and are
+purged, so that the inbox can say how many cases a handler has without
+counting them (a count over 10^5 or 10^6 index entries per page view,
+docs/benchmarks.md "Inbox"). Beside it, each grant says whether its case
+is open, for the inbox's "waiting for access" count.
 
-Every change of a report's channel, track or status through the ORM is
-counted at flush time, here and nowhere else; a bulk UPDATE (the purge's
-claim) calls `adjust` itself. Each count is spread over SHARDS rows, one
-picked at random per change, so concurrent submissions to one channel do
-not queue for one row; a count is the sum of its rows. `recount` rebuilds
-the table from the reports (the migration, the purge job, benchmarks that
-insert rows directly): a count a database writer changed comes right again.
+Every change of a report's channel, track or status, and every new
+exclusion, through the ORM is counted at flush time, here and nowhere else;
+a bulk UPDATE or DELETE (the purge) calls `adjust` itself. Each count is
+spread over SHARDS rows, one picked at random per change, so concurrent
+submissions to one channel do not queue for one row; a count is the sum of
+its rows. `recount` rebuilds the table from the reports (the migration, the
+purge job, benchmarks that insert rows directly): a count a database writer
+changed comes right again.
 """
 from __future__ import annotations
 
 import secrets
 from collections import Counter
 
-from sqlalchemy import ForeignKey, Integer, String, delete, event, func, insert, inspect, literal, select, text
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    String,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..domain.taxonomy import STATUS_NEW
+from ..domain.taxonomy import STATUS_CLOSED, STATUS_NEW
 from .base import ID_LENGTH, Base
-from .report import Report
+from .report import Exclusion, KeyGrant, Report
 
 SHARDS = 8
-Key = tuple[str, str, str]  # channel id, track, status
+EVERY_CASE = ""  # excluded_user_id of the count of all cases
+Key = tuple[str, str, str, str]  # channel id, track, status, excluded user id (or EVERY_CASE)
 
 
 class CaseCount(Base):
@@ -35,6 +52,8 @@ class CaseCount(Base):
                                             primary_key=True)
     track: Mapped[str] = mapped_column(String(16), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # EVERY_CASE, or a handler: the cases of the key that exclude them.
+    excluded_user_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     shard: Mapped[int] = mapped_column(Integer, primary_key=True)
     cases: Mapped[int] = mapped_column(Integer, default=0)  # one shard's share: may be below 0
 
@@ -44,17 +63,18 @@ def adjust(connection, changes: Counter) -> None:
     key order: two transactions then lock count rows in the same order and
     cannot deadlock on them."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    for (channel_id, track, status), change in sorted(changes.items()):
+    for (channel_id, track, status, excluded), change in sorted(changes.items()):
         if not change or channel_id is None:
             continue
         statement = dialect.insert(CaseCount).values(channel_id=channel_id, track=track, status=status,
-                                                     shard=secrets.randbelow(SHARDS), cases=change)
+                                                     excluded_user_id=excluded, shard=secrets.randbelow(SHARDS),
+                                                     cases=change)
         connection.execute(statement.on_conflict_do_update(
-            index_elements=["channel_id", "track", "status", "shard"],
+            index_elements=["channel_id", "track", "status", "excluded_user_id", "shard"],
             set_={"cases": CaseCount.__table__.c.cases + change}))
 
 
-def _old_and_new(report: Report) -> tuple[Key, Key] | None:
+def _old_and_new(report: Report) -> tuple[tuple, tuple] | None:
     state = inspect(report)
     histories = [state.attrs[name].history for name in ("channel_id", "track", "status")]
     if not any(h.has_changes() for h in histories):
@@ -64,31 +84,74 @@ def _old_and_new(report: Report) -> tuple[Key, Key] | None:
     return old, new
 
 
+def _places(session: Session, report_ids: set[str], new_reports: dict) -> dict:
+    """(channel, track, status) of each report: the new ones as they will be
+    written, the others as stored."""
+    places = {rid: (r.channel_id, r.track, r.status or STATUS_NEW) for rid, r in new_reports.items()
+              if rid in report_ids}
+    stored = sorted(report_ids - set(places))
+    for start in range(0, len(stored), 500):
+        rows = session.connection().execute(select(Report.id, Report.channel_id, Report.track, Report.status)
+                                            .where(Report.id.in_(stored[start:start + 500])))
+        places.update({rid: (channel, track, status) for rid, channel, track, status in rows})
+    return places
+
+
 @event.listens_for(Session, "before_flush")
 def _count_changes(session: Session, _context, _instances) -> None:
     changes: Counter = Counter()
-    for obj in session.new:
-        if isinstance(obj, Report):  # the status default is applied later, in the flush
-            changes[(obj.channel_id, obj.track, obj.status or STATUS_NEW)] += 1
+    new_reports = {obj.id: obj for obj in session.new if isinstance(obj, Report)}
+    for report in new_reports.values():  # the status default is applied later, in the flush
+        changes[(report.channel_id, report.track, report.status or STATUS_NEW, EVERY_CASE)] += 1
+    exclusions = [obj for obj in session.new if isinstance(obj, Exclusion)]
+    gone = [obj for obj in session.deleted if isinstance(obj, Exclusion)]
+    places = _places(session, {e.report_id for e in exclusions + gone}, new_reports) if exclusions or gone else {}
+    for exclusion in exclusions:
+        if exclusion.report_id in places:
+            changes[(*places[exclusion.report_id], exclusion.user_id)] += 1
+    for exclusion in gone:
+        if exclusion.report_id in places:
+            changes[(*places[exclusion.report_id], exclusion.user_id)] -= 1
     for obj in session.dirty:
         if isinstance(obj, Report) and (moved := _old_and_new(obj)) is not None:
-            changes[moved[0]] -= 1
-            changes[moved[1]] += 1
+            _moved(session, obj.id, *moved, changes)
     for obj in session.deleted:
         if isinstance(obj, Report):
             old = _old_and_new(obj)
-            changes[old[0] if old else (obj.channel_id, obj.track, obj.status)] -= 1
+            changes[(*(old[0] if old else (obj.channel_id, obj.track, obj.status)), EVERY_CASE)] -= 1
     if any(changes.values()):
         adjust(session.connection(), changes)
 
 
+def _moved(session: Session, report_id: str, old: tuple, new: tuple, changes: Counter) -> None:
+    """A report changed channel, track or status: its counts, those of the
+    handlers it excludes, and whether its grants wait on an open case."""
+    connection = session.connection()
+    for excluded in [EVERY_CASE, *connection.execute(select(Exclusion.user_id)
+                                                     .where(Exclusion.report_id == report_id)).scalars()]:
+        changes[(*old, excluded)] -= 1
+        changes[(*new, excluded)] += 1
+    if (old[2] == STATUS_CLOSED) != (new[2] == STATUS_CLOSED):
+        connection.execute(update(KeyGrant).where(KeyGrant.report_id == report_id)
+                           .values(case_open=new[2] != STATUS_CLOSED))
+
+
 def recount(connection) -> None:
-    """The counts again from the reports themselves, in the caller's
-    transaction. On PostgreSQL the table is locked first: a change counted
-    meanwhile would be counted twice, or collide with the rows written here."""
+    """The counts, and the grants' open flags, again from the reports
+    themselves, in the caller's transaction. On PostgreSQL the table is
+    locked first: a change counted meanwhile would be counted twice, or
+    collide with the rows written here."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("LOCK TABLE case_counts IN EXCLUSIVE MODE"))
     connection.execute(delete(CaseCount))
-    counted = (select(Report.channel_id, Report.track, Report.status, literal(0), func.count())
-               .where(Report.channel_id.is_not(None)).group_by(Report.channel_id, Report.track, Report.status))
-    connection.execute(insert(CaseCount).from_select(["channel_id", "track", "status", "shard", "cases"], counted))
+    columns = ["channel_id", "track", "status", "excluded_user_id", "shard", "cases"]
+    placed = Report.channel_id.is_not(None)
+    every = (select(Report.channel_id, Report.track, Report.status, literal(EVERY_CASE), literal(0), func.count())
+             .where(placed).group_by(Report.channel_id, Report.track, Report.status))
+    excluding = (select(Report.channel_id, Report.track, Report.status, Exclusion.user_id, literal(0), func.count())
+                 .join(Exclusion, Exclusion.report_id == Report.id).where(placed)
+                 .group_by(Report.channel_id, Report.track, Report.status, Exclusion.user_id))
+    connection.execute(insert(CaseCount).from_select(columns, every))
+    connection.execute(insert(CaseCount).from_select(columns, excluding))
+    open_case = select(Report.status).where(Report.id == KeyGrant.report_id).scalar_subquery() != STATUS_CLOSED
+    connection.execute(update(KeyGrant).where(KeyGrant.case_open != open_case).values(case_open=open_case))

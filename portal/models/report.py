@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -255,4 +256,8 @@ class KeyGrant(Base):
     requested_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     refused_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     refused_on: Mapped[dt.date | None] = mapped_column(Date)
-    __table_args__ = (Index("ix_key_grants_user", "user_id"), ORDERLESS)
+    # Whether the case is open, kept with its status (models/case_counts.py):
+    # the inbox counts a handler's grants on open cases from this index alone.
+    case_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    __table_args__ = (Index("ix_key_grants_user", "user_id"),
+                      Index("ix_key_grants_user_open", "user_id", "case_open", "report_id"), ORDERLESS)

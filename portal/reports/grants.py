@@ -20,6 +20,7 @@ from config import Settings
 from crypto import anchor
 
 from .. import audit
+from ..domain.taxonomy import STATUS_CLOSED
 from ..models import Channel, Exclusion, KeyGrant, Membership, Report, ReportKey, User
 from ..models.base import today
 from ..organisation.channels import channel_handlers
@@ -56,9 +57,11 @@ def add_member(db: Session, channel: Channel, user: User, *, actor_user_id: str 
         has_key = exists().where(ReportKey.report_id == Report.id, ReportKey.user_id == user.id)
         excluded = exists().where(Exclusion.report_id == Report.id, Exclusion.user_id == user.id)
         queued = exists().where(KeyGrant.report_id == Report.id, KeyGrant.user_id == user.id)
-        report_ids = list(db.scalars(select(Report.id).where(Report.channel_id == channel.id, ~has_key, ~excluded,
-                                                             ~queued)))
-        db.add_all(KeyGrant(report_id=rid, user_id=user.id, requested_by=actor_user_id) for rid in report_ids)
+        found = db.execute(select(Report.id, Report.status).where(Report.channel_id == channel.id, ~has_key,
+                                                                   ~excluded, ~queued)).all()
+        report_ids = [rid for rid, _status in found]
+        db.add_all(KeyGrant(report_id=rid, user_id=user.id, requested_by=actor_user_id,
+                            case_open=status != STATUS_CLOSED) for rid, status in found)
         db.flush()
     audit.record(db, "channel.member_added", actor_user_id=actor_user_id, target_type="channel",
                  target_id=channel.id, user_id=user.id, grants_requested=len(report_ids))

@@ -118,10 +118,12 @@ def _claim(db: Session, report_id: str, today: dt.date) -> bool:
 def shred(db: Session, report_id: str, today: dt.date) -> bool:
     """Purge one case in the caller's transaction; False if it was not ours to purge."""
     place = db.execute(select(Report.channel_id, Report.track).where(Report.id == report_id)).first()
+    excluding = list(db.scalars(select(Exclusion.user_id).where(Exclusion.report_id == report_id)))
     if not _claim(db, report_id, today):
         return False
-    if place is not None:  # the claim left the channel in bulk: the count is told here
-        case_counts.adjust(db.connection(), Counter({(place.channel_id, place.track, STATUS_CLOSED): -1}))
+    if place is not None:  # the claim and the deletes below work in bulk: the counts are told here
+        case_counts.adjust(db.connection(), Counter({(place.channel_id, place.track, STATUS_CLOSED, excluded): -1
+                                                     for excluded in [case_counts.EVERY_CASE, *excluding]}))
     attachments = select(Attachment.id).where(Attachment.report_id == report_id)
     for statement in (
         delete(AttachmentChunk).where(AttachmentChunk.attachment_id.in_(attachments)),
