@@ -50,7 +50,7 @@ REVERSED_SORTS = {
     "feedback_due": (Report.feedback_due.desc().nulls_first(), Report.id.desc()),
 }
 OPEN_FOR_FEEDBACK = (STATUS_ACKNOWLEDGED, STATUS_IN_PROGRESS)
-WAITING_COUNTED_UP_TO = 1000
+WAITING_COUNTED_UP_TO = 100
 # The sorts whose key is never NULL, paged by keyset: (column, descending).
 # feedback_due is NULL for cases not acknowledged: its pages use OFFSET.
 KEYSET_SORTS = {"received": (Report.received_on, True), "acknowledge_due": (Report.acknowledge_due, False)}
