@@ -1,4 +1,5 @@
 """Digest emails, captured by a real SMTP server (aiosmtpd) on localhost."""
+import contextlib
 import email
 import email.policy
 import socket
@@ -23,8 +24,9 @@ class Inbox:
         return "250 OK"
 
 
-@pytest.fixture
-def smtp():
+@contextlib.contextmanager
+def mail_sink():
+    """An SMTP server on a free port that keeps what it receives: (Inbox, port)."""
     handler = Inbox()
     with socket.socket() as probe:  # a free port (aiosmtpd cannot take port 0)
         probe.bind(("127.0.0.1", 0))
@@ -35,6 +37,12 @@ def smtp():
         yield handler, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp():
+    with mail_sink() as sink:
+        yield sink
 
 
 @pytest.fixture

@@ -27,9 +27,7 @@ from portal import create_app
 from portal.models import AuditEvent, Report, User
 from portal.reports import grants
 import conftest as shared
-from aiosmtpd.controller import Controller
-
-from integration.test_notifications import Inbox
+from integration.test_notifications import mail_sink
 from integration.test_retention import closed_case
 from support import HANDLER_PASSWORD, TEST_ANCHOR_PUBLIC, anchor_user, enrol_totp, make_own_keys, make_settings, \
     open_report, seed_channels
@@ -133,14 +131,8 @@ def cluster(request, tmp_path_factory, smtp_module):
 
 @pytest.fixture(scope="module")
 def smtp_module():
-    inbox = Inbox()
-    port = _free_port()  # aiosmtpd cannot take port 0
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    with mail_sink() as sink:
+        yield sink
 
 
 class Visitor:
