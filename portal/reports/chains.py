@@ -64,9 +64,10 @@ def hold(session: Session, report: Report) -> None:
     appending at once (two handlers answering, a handler and the reporter)
     would both take the next place in the chain (a unique-key error, a 500
     under load) or link after the same head. The report is read again under
-    the lock, so the status and the heads checked next are the current ones.
-    Call it before changing the report: unflushed changes are read over."""
+    the lock, so the status and the heads checked next are the current ones;
+    what the caller changed before is flushed first, so it is not read over."""
     begin_writing(session)
+    session.flush()
     session.execute(select(Report).where(Report.id == report.id).with_for_update()
                     .execution_options(populate_existing=True)).scalar_one()  # the row, loaded: refreshed
 
