@@ -130,6 +130,11 @@ class InboxPage:
     next_after: str | None = None  # the cursors of the Next and Previous links (keyset sorts)
     previous_before: str | None = None
 
+    @property
+    def waiting_at_least(self) -> bool:
+        """The waiting count stopped at its cap: the page says "at least"."""
+        return self.waiting_for_access >= WAITING_COUNTED_UP_TO
+
 
 def _my_channels(user: User):
     return select(Membership.channel_id).where(Membership.user_id == user.id)

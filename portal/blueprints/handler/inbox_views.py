@@ -15,5 +15,4 @@ from ...web.staff_access import HANDLER, level
 def inbox_index():
     filters = inbox.InboxFilter.parse(request.args)
     page = inbox.inbox_page(db.session(), g.staff.user, filters, today())
-    return render_template("handler/inbox.html", page=page, filters=filters,
-                           waiting_counted_up_to=inbox.WAITING_COUNTED_UP_TO)
+    return render_template("handler/inbox.html", page=page, filters=filters)
