@@ -101,8 +101,9 @@ def raised(limit: str) -> str:
     return f"{item.amount * factor}/{item.multiples} {item.GRANULARITY.name}"
 
 
-def per_client(limit: str):
-    """`limit` for a limiter decorator, read per request so the factor applies."""
+def configured(limit: str):
+    """`limit` for a limiter decorator, raised by the factor (read per request:
+    the decorators are applied before any app is configured)."""
     return lambda: raised(limit)
 
 

@@ -9,7 +9,7 @@ from ...staff import sign_in
 from ...trust import statements
 from ...web import current_settings, db
 from ...web.forms import password_policy_message
-from ...web.rate_limits import LOGIN_LIMIT, limiter, per_client
+from ...web.rate_limits import LOGIN_LIMIT, limiter, configured
 from . import bp
 from ...web.staff_access import STAFF, level
 from .forms import PasswordChangeForm
@@ -17,7 +17,7 @@ from .forms import PasswordChangeForm
 
 @bp.route("/account", methods=["GET", "POST"])
 @level(STAFF)
-@limiter.limit(per_client(LOGIN_LIMIT), methods=["POST"])  # a password check: no guessing from a stolen session
+@limiter.limit(configured(LOGIN_LIMIT), methods=["POST"])  # a password check: no guessing from a stolen session
 def account():
     form = PasswordChangeForm()
     if form.validate_on_submit():

@@ -14,7 +14,7 @@ from ...reports.access import OpenCase
 from ...staff import sign_in
 from ...web import current_settings, db, downloads, sealed_session
 from ...web.forms import PlainForm
-from ...web.rate_limits import LOGIN_LIMIT, limiter, per_client
+from ...web.rate_limits import LOGIN_LIMIT, limiter, configured
 from ...web.upload_fields import check_uploads, has_oversize
 from . import bp
 from ...web.staff_access import HANDLER, level
@@ -185,7 +185,7 @@ def attachment(report_id, attachment_id):
 
 @bp.post("/case/<report_id>/export")
 @level(HANDLER)
-@limiter.limit(per_client(LOGIN_LIMIT))  # a password check: no guessing from a stolen session
+@limiter.limit(configured(LOGIN_LIMIT))  # a password check: no guessing from a stolen session
 def export(report_id):
     opened = _open(report_id)
     form = ExportForm()

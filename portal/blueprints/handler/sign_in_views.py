@@ -13,7 +13,7 @@ from ...staff import sign_in
 from ...staff.enrolment import PasswordNotChanged, PendingEnrolment, confirm_enrolment
 from ...web import current_settings, db, sealed_session
 from ...web.forms import PlainForm, password_policy_message
-from ...web.rate_limits import LOGIN_LIMIT, all_staff_logins, global_login_limit, limiter, per_client
+from ...web.rate_limits import LOGIN_LIMIT, all_staff_logins, global_login_limit, limiter, configured
 from ...web.redirects import is_safe_local_path
 from . import bp
 from ...web.staff_access import PUBLIC, STAFF, home_for, level
@@ -33,7 +33,7 @@ def start_staff_session(user: User, private_key: bytes) -> None:
 # decorator first, and stops at the first one exceeded: the per-connection
 # limit must come first, or its refusals use up everyone's (review finding).
 @limiter.limit(global_login_limit, methods=["POST"], key_func=all_staff_logins)
-@limiter.limit(per_client(LOGIN_LIMIT), methods=["POST"])
+@limiter.limit(configured(LOGIN_LIMIT), methods=["POST"])
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     message = None
@@ -69,7 +69,7 @@ def _begin_enrolment(unlocked: sign_in.Unlocked):
 
 @bp.route("/enrol", methods=["GET", "POST"])
 @level(PUBLIC)
-@limiter.limit(per_client(LOGIN_LIMIT), methods=["POST"])
+@limiter.limit(configured(LOGIN_LIMIT), methods=["POST"])
 def enrol():
     opened = sealed_session.load(db.session(), sealed_session.ENROL)
     user = db.session().get(User, opened.row.user_id) if opened else None
@@ -109,7 +109,7 @@ def enrol():
 @bp.route("/recover", methods=["GET", "POST"])
 @level(PUBLIC)
 @limiter.limit(global_login_limit, methods=["POST"], key_func=all_staff_logins)
-@limiter.limit(per_client(LOGIN_LIMIT), methods=["POST"])  # first: see login()
+@limiter.limit(configured(LOGIN_LIMIT), methods=["POST"])  # first: see login()
 def recover():
     form = RecoverForm()
     failed = False

@@ -7,7 +7,7 @@ from flask import abort, redirect, render_template, request, url_for
 from ...reports import access, dialogue, reading
 from ...web import current_settings, db, downloads, sealed_session
 from ...web.forms import TEXT_MAX, PlainForm, csrf
-from ...web.rate_limits import FORM_POST_LIMIT, RECEIPT_LIMIT, SUBMIT_LIMIT, limiter, per_client, take_one
+from ...web.rate_limits import FORM_POST_LIMIT, RECEIPT_LIMIT, SUBMIT_LIMIT, limiter, configured, take_one
 from ...web.upload_fields import check_uploads, confirm_uncleanable, has_oversize
 from . import bp
 from .forms import MeetingForm, ReceiptForm, ReplyForm
@@ -15,7 +15,7 @@ from .forms import MeetingForm, ReceiptForm, ReplyForm
 
 @bp.route("/follow-up", methods=["GET", "POST"])
 @csrf.exempt  # checked by the form, so a stale token re-shows the form with its text
-@limiter.limit(per_client(RECEIPT_LIMIT), methods=["POST"])
+@limiter.limit(configured(RECEIPT_LIMIT), methods=["POST"])
 def follow_up():
     if request.method == "GET" and sealed_session.load(db.session(), sealed_session.REPORTER, touch=False):
         return redirect(url_for("reporter.case"))
