@@ -65,14 +65,14 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 PASSWORD = "a long load-test passphrase"
 TARGET_RATIO = 0.80
 READERS = 4
-# The request of each phase that carries its Argon2id, for the ratio.
-ARGON2_REQUESTS = {"submit": "POST /report/obstacle", "follow-up": "POST /follow-up (receipt check)",
-                   "sign-in": "POST /handler/login (sign-in)"}
 PHASES = (("submit", "Submitter"), ("submit+photo", "PhotoSubmitter"), ("follow-up", "FollowUp"),
           ("sign-in", "SignIn"), ("handlers", "Handler"))
+# The request each phase is about (the CPU per journey is per one of them).
 MAIN_REQUEST = {"submit": "POST /report/obstacle", "submit+photo": "POST /report/obstacle (1 MiB photo)",
                 "follow-up": "POST /follow-up (receipt check)", "sign-in": "POST /handler/login (sign-in)",
                 "handlers": None}
+# Those set against the Argon2id limit: one Argon2id each, nothing else heavy.
+ARGON2_REQUESTS = {phase: MAIN_REQUEST[phase] for phase in ("submit", "follow-up", "sign-in")}
 
 
 @dataclass
@@ -373,10 +373,12 @@ def main() -> None:
     except redis.RedisError as error:
         raise SystemExit(f"Redis at {redis_url}: not reachable ({error})") from None
     keys = {"secret_key": secrets.token_hex(32), "pepper": secrets.token_hex(32)}
+    pepper = bytes.fromhex(keys["pepper"])
     print(machine_facts.describe())
     try:
-        with scratch_schema(os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL), "load") as url:
-            folder = Path(tempfile.mkdtemp(prefix="tillit-load-"))
+        with scratch_schema(os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL), "load") as url, \
+                tempfile.TemporaryDirectory(prefix="tillit-load-") as tmp:
+            folder = Path(tmp)
             data = folder / "data"
             data.mkdir()
             migrate.upgrade(url)
@@ -386,7 +388,7 @@ def main() -> None:
             print(f"seeded {args.pool} sign-in accounts and {READERS} handlers in "
                   f"{time.perf_counter() - started:.0f} s; photo {(data / 'photo.jpg').stat().st_size} bytes")
             print(f"Argon2id (production parameters) timed before each phase: limit = {os.cpu_count()} cores "
-                  f"/ its time; {argon2id_parallel(bytes.fromhex(keys['pepper'])):.2f} per second when "
+                  f"/ its time; {argon2id_parallel(pepper):.2f} per second when "
                   f"{os.cpu_count()} threads run nothing else")
             phases = []
             for workers in [int(w) for w in args.workers.split(",")]:
@@ -394,25 +396,29 @@ def main() -> None:
                 try:
                     print(f"\n{workers} worker{'s' if workers > 1 else ''} "
                           f"({'8' if workers == 1 else '4'} threads each), {args.users} users")
-                    for name, user_class in PHASES:
-                        users = READERS - 1 if name == "handlers" else args.users
-                        seconds = {"sign-in": max(5, args.seconds // 2), "follow-up": 6 * args.seconds}.get(
-                            name, args.seconds)
-                        argon2 = argon2id_seconds(bytes.fromhex(keys["pepper"]))
-                        parallel = argon2id_parallel(bytes.fromhex(keys["pepper"]), each=3)
-                        receipts = data / "receipts.txt"
-                        waiting = len(receipts.read_text().splitlines()) if receipts.exists() else 0
-                        phase = run_phase(portal, workers, name, user_class, users, seconds, data,
-                                          profile=name in args.profile.split(","))
-                        phase.argon2, phase.argon2_parallel = argon2, parallel
-                        phase.receipts = waiting
-                        phases.append(phase)
-                        print_phase(phase)
+                    phases += run_round(portal, workers, args, data, pepper)
                 finally:
                     portal.stop()
             summarise(phases)
     except Unreachable as error:
         raise SystemExit(str(error)) from None
+
+
+def run_round(portal: Portal, workers: int, args, data: Path, pepper: bytes) -> list[Phase]:
+    """Every phase once against one portal, each after timing Argon2id on the idle machine."""
+    phases = []
+    for name, user_class in PHASES:
+        users = READERS - 1 if name == "handlers" else args.users
+        seconds = {"sign-in": max(5, args.seconds // 2), "follow-up": 6 * args.seconds}.get(name, args.seconds)
+        argon2, parallel = argon2id_seconds(pepper), argon2id_parallel(pepper, each=3)
+        receipts = data / "receipts.txt"
+        waiting = len(receipts.read_text().splitlines()) if receipts.exists() else 0
+        phase = run_phase(portal, workers, name, user_class, users, seconds, data,
+                          profile=name in args.profile.split(","))
+        phase.argon2, phase.argon2_parallel, phase.receipts = argon2, parallel, waiting
+        phases.append(phase)
+        print_phase(phase)
+    return phases
 
 
 def summarise(phases: list[Phase]) -> None:

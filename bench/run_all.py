@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -139,7 +140,10 @@ def main() -> None:
     folder, commit = clone()
     print(f"measuring {commit} in {folder}", flush=True)
     chosen = [(s, a) for s, a in SCRIPTS if not args.only or s in args.only]
-    outcomes = [run(folder, script, arguments) for script, arguments in chosen]
+    try:
+        outcomes = [run(folder, script, arguments) for script, arguments in chosen]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     if not (args.no_write or args.only):
         write(section(outcomes, commit, machine_facts.describe(), started), ROOT / "docs" / "benchmarks.md")
         print("written: docs/benchmarks.md")

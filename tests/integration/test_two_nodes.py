@@ -29,12 +29,11 @@ from portal.reports import grants
 import conftest as shared
 from integration.test_notifications import mail_sink
 from integration.test_retention import closed_case
-from support import HANDLER_PASSWORD, TEST_ANCHOR_PUBLIC, anchor_user, enrol_totp, make_own_keys, make_settings, \
-    open_report, seed_channels
+from support import HANDLER_PASSWORD, TEST_ANCHOR_PUBLIC, anchor_user, csrf_token_from, enrol_totp, make_own_keys, \
+    make_settings, open_report, seed_channels
 
 ROOT = Path(__file__).resolve().parents[2]
 FIELDS = {"category": "reporting_burden", "chain_level": "management", "change": "One system.", "time_lost": "1to3"}
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]*)"')
 
 
 def _free_port() -> int:
@@ -153,7 +152,7 @@ class Visitor:
         """Post `data` with the CSRF token of the form at `page` (default:
         `path`), read from the other node: the token must hold on both."""
         html = self.http.get(self.urls[1 - node] + (page or path), timeout=30).text
-        return self.http.post(self.urls[node] + path, data={**data, "csrf_token": CSRF.search(html).group(1)},
+        return self.http.post(self.urls[node] + path, data={**data, "csrf_token": csrf_token_from(html)},
                               allow_redirects=False, timeout=30, **kwargs)
 
 
