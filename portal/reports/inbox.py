@@ -9,7 +9,9 @@ handler's exclusions, the cases waiting for a key from the handler's
 pending grants, and Next and Previous carry the sort key of the page's last
 or first row (keyset pagination), so the next page is an index range read
 from there. A page asked for by number alone (typed, or Last) is read with
-OFFSET, from the nearer end.
+OFFSET, from the nearer end. The overdue filter, which depends on the day,
+counts its cases one by one up to CASES_COUNTED_UP_TO and then says "at
+least": its pages are then read forward only, by keyset or OFFSET.
 """
 from __future__ import annotations
 
@@ -51,6 +53,10 @@ REVERSED_SORTS = {
 }
 OPEN_FOR_FEEDBACK = (STATUS_ACKNOWLEDGED, STATUS_IN_PROGRESS)
 WAITING_COUNTED_UP_TO = 100
+# The overdue cases (the day moves cases in, so no maintained count can say)
+# and a typed reference are counted from the cases themselves, up to this
+# many (20 pages); reading more would cost in proportion to them.
+CASES_COUNTED_UP_TO = 1000
 # The sorts whose key is never NULL, paged by keyset: (column, descending).
 # feedback_due is NULL for cases not acknowledged: its pages use OFFSET.
 KEYSET_SORTS = {"received": (Report.received_on, True), "acknowledge_due": (Report.acknowledge_due, False)}
@@ -129,6 +135,13 @@ class InboxPage:
     waiting_for_access: int
     next_after: str | None = None  # the cursors of the Next and Previous links (keyset sorts)
     previous_before: str | None = None
+    total_at_least: bool = False  # the count stopped at its cap: the total and the pages are "at least"
+
+    @property
+    def has_next(self) -> bool:
+        if self.total_at_least:
+            return len(self.rows) == PAGE_SIZE
+        return self.page < self.pages
 
     @property
     def waiting_at_least(self) -> bool:
@@ -191,24 +204,25 @@ def _filtered(user: User, f: InboxFilter, today: dt.date):
     return and_(visible_condition(user), *_filter_conditions(f, today))
 
 
-def _count_visible(db: Session, user: User, *conditions) -> int:
-    """How many cases visible to `user` meet `conditions`, from the cases
-    themselves: for the filters the maintained counts cannot answer (the
-    overdue cases, a typed reference), which are few, each read through the
-    index of its condition."""
+def _count_visible(db: Session, user: User, conditions: list, up_to: int) -> int:
+    """How many cases visible to `user` meet `conditions`, up to `up_to`,
+    from the cases themselves, each read through the index of its condition:
+    for the filters the maintained counts cannot answer (the overdue cases,
+    a typed reference)."""
+    found = select(Report.id).where(visible_condition(user), *conditions).limit(up_to).subquery()
+    return int(db.scalar(select(func.count()).select_from(found)) or 0)
+
+
+def _total(db: Session, user: User, f: InboxFilter, today: dt.date) -> tuple[int, bool]:
+    """The cases the page is one of, and whether that is all of them (not a
+    count stopped at its cap). By status, track and channel from the
+    maintained counts; a reference (one case at most) and the overdue
+    filter (which depends on the day, up to its cap) from the cases."""
     if not (user.is_handler and user.active):
-        return 0
-    return int(db.scalar(select(func.count()).select_from(Report).where(visible_condition(user), *conditions)) or 0)
-
-
-def _total(db: Session, user: User, f: InboxFilter, today: dt.date) -> int:
-    """The cases the page is one of. By status, track and channel from the
-    maintained counts; the overdue filter (which depends on the day) and a
-    reference (one case at most) are counted from the cases themselves."""
+        return 0, True
     if f.overdue or f.reference_typed:
-        return _count_visible(db, user, *_filter_conditions(f, today))
-    if not (user.is_handler and user.active):
-        return 0
+        counted = _count_visible(db, user, _filter_conditions(f, today), CASES_COUNTED_UP_TO)
+        return counted, counted < CASES_COUNTED_UP_TO
     kept = [CaseCount.channel_id.in_(_my_channels(user))]
     for column, value in ((CaseCount.status, f.status), (CaseCount.track, f.track),
                           (CaseCount.channel_id, f.channel_id)):
@@ -220,7 +234,7 @@ def _total(db: Session, user: User, f: InboxFilter, today: dt.date) -> int:
                 .where(*kept, CaseCount.excluded_user_id == excluded).scalar_subquery())
 
     # The cases of the user's channels, less those of them that exclude the user.
-    return int(db.scalar(select(summed(EVERY_CASE) - summed(user.id))) or 0)
+    return int(db.scalar(select(summed(EVERY_CASE) - summed(user.id))) or 0), True
 
 
 def _keyset(f: InboxFilter, where):
@@ -239,10 +253,11 @@ def _keyset(f: InboxFilter, where):
             .order_by(*(SORTS if forward else REVERSED_SORTS)[f.sort]).limit(PAGE_SIZE))
 
 
-def _offset(f: InboxFilter, where, total: int, page: int):
-    """The ids of page `page` by OFFSET, past the middle counted from the end."""
+def _offset(f: InboxFilter, where, total: int | None, page: int):
+    """The ids of page `page` by OFFSET, past the middle counted from the end
+    when the total is known."""
     offset, limit, order = (page - 1) * PAGE_SIZE, PAGE_SIZE, SORTS[f.sort]
-    if offset and offset > total - offset - PAGE_SIZE:
+    if total is not None and offset and offset > total - offset - PAGE_SIZE:
         offset, order = total - offset - PAGE_SIZE, REVERSED_SORTS[f.sort]
         if offset < 0:
             offset, limit = 0, PAGE_SIZE + offset
@@ -268,18 +283,20 @@ def _cursor_of(row: InboxRow, sort: str) -> str:
 
 def inbox_page(db: Session, user: User, f: InboxFilter, today: dt.date) -> InboxPage:
     where = _filtered(user, f, today)
-    total = _total(db, user, f, today)
+    total, exact = _total(db, user, f, today)
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(f.page, pages)
+    # Past a capped count the pages are not known: Next goes on while rows come.
+    page = min(f.page, pages) if exact else f.page
     keyset = _keyset(f, where)
     rows = _rows(db, user, keyset, f.sort, today) if keyset is not None else []
     if not rows:  # no cursor, or nothing left beside it (cases closed or purged meanwhile): by number
-        rows = _rows(db, user, _offset(f, where, total, page), f.sort, today)
+        rows = _rows(db, user, _offset(f, where, total if exact else None, page), f.sort, today)
     channels = list(db.scalars(select(Channel).where(Channel.id.in_(_my_channels(user))).order_by(Channel.name)))
     paged = f.sort in KEYSET_SORTS and rows
-    return InboxPage(rows, total, page, pages, channels, waiting_for_access(db, user),
+    return InboxPage(rows, total, page, max(pages, page), channels, waiting_for_access(db, user),
                      next_after=_cursor_of(rows[-1], f.sort) if paged else None,
-                     previous_before=_cursor_of(rows[0], f.sort) if paged else None)
+                     previous_before=_cursor_of(rows[0], f.sort) if paged else None,
+                     total_at_least=not exact)
 
 
 def waiting_for_access(db: Session, user: User) -> int:

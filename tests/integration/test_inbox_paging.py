@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from portal.reports import submission
+from portal.reports import inbox as inbox_module, submission
 from portal.reports.access import visible_condition
-from portal.reports.inbox import KEYSET_SORTS, PAGE_SIZE, SORTS, Cursor, InboxFilter, inbox_page
+from portal.reports.inbox import KEYSET_SORTS, PAGE_SIZE, SORTS, Cursor, InboxFilter, inbox_page, overdue_condition
 from portal.reports.submission import NewReport
 from portal.models import Report
 from support import seed_channels
@@ -110,3 +110,38 @@ def test_the_next_link_carries_the_cursor_of_the_last_row(db_session, settings, 
     following = client.get(f"/handler/?page=2&after={first.next_after}").get_data(as_text=True)
     assert all(f"/handler/case/{i}" in following
                for i in _sorted_ids(db_session, anna, "received")[PAGE_SIZE:2 * PAGE_SIZE])
+
+
+def test_overdue_past_its_counting_cap_pages_on_without_a_last_page(db_session, settings, inbox, client,
+                                                                     monkeypatch):
+    """The overdue filter counts case by case up to a cap; past it the page
+    says "at least", offers no Last page (the number of pages is not known),
+    and Next walks every overdue case once, as by number forward."""
+    from support import enrol_totp, staff_login
+
+    anna, _, today = inbox
+    later = today + dt.timedelta(days=365)  # every open deadline has passed
+    expected = list(db_session.scalars(select(Report.id).where(visible_condition(anna), overdue_condition(later))
+                                       .order_by(*SORTS["received"])))
+    assert len(expected) > PAGE_SIZE + 10
+    monkeypatch.setattr(inbox_module, "CASES_COUNTED_UP_TO", PAGE_SIZE + 10)
+    first = inbox_page(db_session, anna, InboxFilter(overdue=True), later)
+    assert first.total_at_least and first.total == PAGE_SIZE + 10 and first.has_next
+    walked = [first]
+    while walked[-1].has_next:
+        assert len(walked) < 10, "Next never ends"
+        walked.append(inbox_page(db_session, anna, InboxFilter(
+            overdue=True, page=walked[-1].page + 1, after=Cursor.parse(walked[-1].next_after)), later))
+    assert [row.report.id for page in walked for row in page.rows] == expected
+    by_number = inbox_page(db_session, anna, InboxFilter(overdue=True, page=2), later)
+    assert [row.report.id for row in by_number.rows] == expected[PAGE_SIZE:2 * PAGE_SIZE]
+
+    import portal.blueprints.handler.inbox_views as views
+    monkeypatch.setattr(views, "today", lambda: later)
+    secret = enrol_totp(db_session, settings, anna)
+    assert staff_login(client, db_session, anna, secret).status_code == 302
+    html = client.get("/handler/?overdue=1", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f"At least {PAGE_SIZE + 10} cases" in html and ">Last<" not in html and 'rel="next"' in html
+    assert "Page 1 of" not in html
+    swedish = client.get("/handler/?overdue=1", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert f"Minst {PAGE_SIZE + 10} ärenden" in swedish
