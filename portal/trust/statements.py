@@ -53,13 +53,15 @@ def is_anchored(db: Session, settings: Settings, user: User, channel_id: str, *,
     (after a recovery, say) is not honoured: rolling the account back to an
     old key then needs the newer statements deleted too, and the handler's
     next sign-in refuses the rolled-back key (sign_in.KeyTampered)."""
-    if not (user.is_handler and user.active and user.holds_own_keys):
-        return False
-    day = on or today()
-    rows = db.scalars(select(RecipientStatement).where(RecipientStatement.user_id == user.id,
-                                                       RecipientStatement.key_version >= user.key_version))
+    return bool(anchored(db, settings, [user], channel_id, on=on))
+
+
+def _covered(settings: Settings, user: User, rows: list[RecipientStatement], channel_id: str, day: dt.date) -> bool:
+    """is_anchored's rule over `user`'s statements."""
     current = False
     for row in rows:
+        if row.key_version < user.key_version:
+            continue  # for a key the account no longer holds
         if not anchor.verify_statement(settings.anchor_public_keys, _as_statement(row), row.signature, on=day):
             continue
         if row.key_version > user.key_version:
@@ -69,8 +71,18 @@ def is_anchored(db: Session, settings: Settings, user: User, channel_id: str, *,
     return current
 
 
-def anchored(db: Session, settings: Settings, users: list[User], channel_id: str) -> list[User]:
-    return [user for user in users if is_anchored(db, settings, user, channel_id)]
+def anchored(db: Session, settings: Settings, users: list[User], channel_id: str, *,
+             on: dt.date | None = None) -> list[User]:
+    """The `users` is_anchored holds for, their statements read in one query
+    (every report form and submission asks this of a whole channel)."""
+    candidates = [u for u in users if u.is_handler and u.active and u.holds_own_keys]
+    if not candidates:
+        return []
+    rows: dict[str, list[RecipientStatement]] = {u.id: [] for u in candidates}
+    for row in db.scalars(select(RecipientStatement).where(RecipientStatement.user_id.in_(list(rows)))):
+        rows[row.user_id].append(row)
+    day = on or today()
+    return [u for u in candidates if _covered(settings, u, rows[u.id], channel_id, day)]
 
 
 @dataclass(frozen=True)
