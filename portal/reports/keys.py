@@ -74,9 +74,11 @@ def unwrap_with_escrow(report: Report, escrow_private_key: bytes) -> bytes | Non
         return None
 
 
-def grant_key(session: Session, report: Report, dek: bytes, user: User) -> None:
-    """Wrap the report's key for `user`'s current public key and key version."""
-    session.merge(ReportKey(
+def grant_key(session: Session, report: Report, dek: bytes, user: User, *, first: bool = False) -> None:
+    """Wrap the report's key for `user`'s current public key and key version,
+    replacing a key they held; `first` for a new report, where there is none
+    to look for."""
+    (session.add if first else session.merge)(ReportKey(
         report_id=report.id,
         user_id=user.id,
         key_version=user.key_version,

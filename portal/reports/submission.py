@@ -129,7 +129,7 @@ def submit(session: Session, settings: Settings, new: NewReport, received_on: dt
     ready = [u for u in recipients.readers if u.id in recipient_ids]
     waiting = [u for u in recipients.handlers if u.id in recipient_ids and u not in ready]
     for user in ready:
-        keys.grant_key(session, report, dek, user)
+        keys.grant_key(session, report, dek, user, first=True)
     for user_id in new.excluded_user_ids:
         session.add(Exclusion(report_id=report_id, user_id=user_id))
     manifest.seal(report, dek, manifest.Manifest(channel_id, frozenset(new.excluded_user_ids),
