@@ -3,10 +3,14 @@ forms, choices, validators with translated messages, password fields and the
 password-policy messages."""
 from __future__ import annotations
 
-from flask_babel import gettext as _, lazy_gettext as _l
+import threading
+
+from babel.support import Translations
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from wtforms import HiddenField, PasswordField, SelectMultipleField
+from wtforms.i18n import messages_path
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -18,13 +22,34 @@ SHORT_MAX = 2_000
 PASSWORD_MAX = 1024
 
 
-class LanguageForm(FlaskForm):
+_wtforms_catalogs: dict[str, Translations] = {}
+_catalogs_lock = threading.Lock()
+
+
+def _wtforms_catalog(locale: str) -> Translations:
+    with _catalogs_lock:
+        if locale not in _wtforms_catalogs:
+            _wtforms_catalogs[locale] = Translations.load(messages_path(), [locale], domain="wtforms")
+        return _wtforms_catalogs[locale]
+
+
+class Form(FlaskForm):
+    """Every form of the portal: WTForms' own messages in the request's
+    language, each catalog read once per process (Flask-WTF reads it from
+    disk in every request that builds a form)."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            return _wtforms_catalog(str(get_locale()))
+
+
+class LanguageForm(Form):
     """The language switch: a POST with one button per language."""
 
     next = HiddenField()
 
 
-class PlainForm(FlaskForm):
+class PlainForm(Form):
     """A button-only POST (sign out, keep the session): CSRF and nothing else."""
 
 

@@ -139,9 +139,13 @@ def test_close_form_offers_the_outcomes_of_the_cases_track_only(app, db_session,
         select_html = select_html[:select_html.index("</select>")]
         assert offered in select_html and refused not in select_html
     # A forged post with the other track's outcome is refused and changes nothing.
-    response = _post_case(login_as(app, db_session, world, "anna"), obstacle.report_id, "close",
-                          {"outcome": "confirmed"}, headers=EN)
+    anna = login_as(app, db_session, world, "anna")
+    response = _post_case(anna, obstacle.report_id, "close", {"outcome": "confirmed"}, headers=EN)
     assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
+    # WTForms' own messages come in each request's language (its catalogs are kept per language).
+    swedish = _post_case(anna, obstacle.report_id, "close", {"outcome": "confirmed"},
+                         headers={"Accept-Language": "sv"})
+    assert swedish.status_code == 400 and "Inte ett giltigt val" in swedish.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(Report, obstacle.report_id).status == "acknowledged"
 

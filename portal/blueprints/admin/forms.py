@@ -5,21 +5,20 @@ import datetime as dt
 import re
 
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ...domain.taxonomy import ROLES
 from ...organisation import texts
 from ...web import labels
-from ...web.forms import CheckboxList, max_length, options, required
+from ...web.forms import Form, CheckboxList, max_length, options, required
 
 USERNAME_PATTERN = r"^[A-Za-z0-9._-]+$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"  # the shape only: the digest's delivery shows the rest
 LANGUAGES = (("sv", "Svenska"), ("en", "English"))  # each named in its own language
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     username = StringField(_l("Username"), validators=[
         required(), Length(min=2, max=64, message=_l("Between 2 and 64 characters.")),
         Regexp(USERNAME_PATTERN, message=_l("Use letters a–z, digits, dots, dashes and underscores only."))])
@@ -32,7 +31,7 @@ class PersonForm(FlaskForm):
                          validators=[DataRequired(message=_l("Choose at least one role."))])
 
 
-class RolesForm(FlaskForm):
+class RolesForm(Form):
     roles = CheckboxList(_l("Roles"), choices=options((role, labels.ROLES[role]) for role in ROLES),
                          validators=[DataRequired(message=_l("Choose at least one role."))])
 
@@ -53,7 +52,7 @@ def months_field(label):
         NumberRange(min=1, max=120, message=_l("Between %(min)d and %(max)d months."))])
 
 
-class ChannelForm(FlaskForm):
+class ChannelForm(Form):
     """A channel's names and descriptions (shown to reporters) and how long
     its closed cases are kept. The track is chosen once, when it is made."""
 
@@ -66,15 +65,15 @@ class ChannelForm(FlaskForm):
     retention_months = months_field(_l("Keep closed cases for (months)"))
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     user_id = SelectField(_l("Handler"), validators=[required()])
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     name = StringField(_l("Name of the unit"), validators=[required(), max_length(120)])
 
 
-class RuleForm(FlaskForm):
+class RuleForm(Form):
     """One routing rule of one track; empty category or level: any."""
 
     category = SelectField(_l("Category"))
@@ -82,7 +81,7 @@ class RuleForm(FlaskForm):
     channel_id = SelectField(_l("Goes to the channel"), validators=[required()])
 
 
-class ThresholdsForm(FlaskForm):
+class ThresholdsForm(Form):
     k = WholeNumberField(_l("Smallest count shown"), validators=[InputRequired(message=_l("This field is required."))])
     k_misconduct = WholeNumberField(_l("Smallest count shown for misconduct reports"),
                                     validators=[InputRequired(message=_l("This field is required."))])
@@ -108,7 +107,7 @@ def _safe_address(_form, field):
         raise ValidationError(_l("Enter a web address that starts with https:// (or http://), such as https://www.av.se/."))
 
 
-class TextsForm(FlaskForm):
+class TextsForm(Form):
     """The texts reporters read, in Swedish and English (organisation/texts.py);
     empty: the default. Field names are those of texts.EDITABLE."""
 
@@ -146,7 +145,7 @@ def _a_date(_form, field) -> None:
         raise ValidationError(_("Enter a date as year-month-day, for example 2026-03-31."))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False  # a GET that only reads
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -18,14 +17,14 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ...domain.sanitize import editable_story
 from ...domain.taxonomy import HANDLER_KINDS, OUTCOMES_BY_TRACK
 from ...web import labels
-from ...web.forms import PASSWORD_MAX, TEXT_MAX, new_password_fields, options, required
+from ...web.forms import Form, PASSWORD_MAX, TEXT_MAX, new_password_fields, options, required
 
 CODE_MAX = 16
 STORY_MAX = 5000
 STORY_LANGUAGES = (("sv", "Svenska"), ("en", "English"))  # each named in its own language
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[required(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[required(), Length(max=PASSWORD_MAX)])
     code = StringField(_l("Code from the authenticator app"),
@@ -33,7 +32,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     code = StringField(_l("Code from the authenticator app"), validators=[required(), Length(max=CODE_MAX)])
     saved = BooleanField(_l("I have written down the recovery key and keep it in a safe place."),
                          validators=[DataRequired(message=_l("Confirm that you have saved the recovery key."))])
@@ -44,30 +43,30 @@ class FirstEnrolForm(EnrolForm):
     new_password, new_password_again = new_password_fields()
 
 
-class RecoverForm(FlaskForm):
+class RecoverForm(Form):
     username = StringField(_l("Username"), validators=[required(), Length(max=64)])
     recovery_key = StringField(_l("Recovery key"), validators=[required(), Length(max=200)])
     new_password, new_password_again = new_password_fields()
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[required(), Length(max=PASSWORD_MAX)])
     new_password, new_password_again = new_password_fields()
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     kind = SelectField(_l("Kind of entry"),
                        choices=options((kind, labels.MESSAGE_KINDS[kind]) for kind in HANDLER_KINDS))
     body = TextAreaField(_l("Message to the reporter"), validators=[required(), Length(max=TEXT_MAX)])
     attachments = MultipleFileField(_l("Attachments (optional)"))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     body = TextAreaField(_l("Internal note (never shown to the reporter)"),
                          validators=[required(), Length(max=TEXT_MAX)])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     outcome = SelectField(_l("Outcome"), choices=[], validators=[required()])
     hours_saved = IntegerField(_l("Estimated hours saved per year (removed obstacles)"),
                                validators=[Optional(), NumberRange(min=0, max=1_000_000)])
@@ -85,7 +84,7 @@ class CloseForm(FlaskForm):
         return form
 
 
-class StoryForm(FlaskForm):
+class StoryForm(Form):
     """A story's text, as its author edits it or a reviewer approves it."""
 
     title = StringField(_l("Title"), validators=[required(), Length(max=200)])
@@ -103,11 +102,11 @@ class StoryForm(FlaskForm):
         return cls(formdata=None, title=story.title, body=editable_story(story.body_html), language=story.language)
 
 
-class GrantForm(FlaskForm):
+class GrantForm(Form):
     user_id = SelectField(_l("Colleague"), validators=[required()])
 
 
-class ExportForm(FlaskForm):
+class ExportForm(Form):
     format = SelectField(_l("Format"), choices=options([("html", _l("Printable page")), ("json", "JSON")]))
     secrecy_mark = StringField(_l("Secrecy mark (optional)"), validators=[Optional(), Length(max=200)])
     password = PasswordField(_l("Your password"), validators=[Optional(), Length(max=PASSWORD_MAX)])

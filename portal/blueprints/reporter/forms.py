@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import validate_csrf
 from wtforms import (
     BooleanField,
@@ -25,10 +24,10 @@ from ...domain.taxonomy import (
     ANSWER_WHO,
 )
 from ...web import labels
-from ...web.forms import SHORT_MAX, TEXT_MAX, CheckboxList, max_length, options, required
+from ...web.forms import Form, SHORT_MAX, TEXT_MAX, CheckboxList, max_length, options, required
 
 
-class ReporterForm(FlaskForm):
+class ReporterForm(Form):
     """CSRF is checked here rather than before the view (csrf.exempt), so a
     stale or forged token brings the form back with everything typed in it."""
 
@@ -73,7 +72,7 @@ class HoneypotMixin:
             raise ValidationError(_l("Leave this field empty."))
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     """Step one: the kind of report decides where it goes (GET, no state change)."""
 
     class Meta:
@@ -140,7 +139,7 @@ class ReceiptForm(ReporterForm):
     pending_reply = HiddenField(validators=[Optional(), max_length(TEXT_MAX)])
 
 
-class ReceiptDownloadForm(FlaskForm):
+class ReceiptDownloadForm(Form):
     receipt = HiddenField(validators=[required(), max_length(200)])
 
 
