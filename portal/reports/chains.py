@@ -65,10 +65,14 @@ def hold(session: Session, report: Report) -> None:
     would both take the next place in the chain (a unique-key error, a 500
     under load) or link after the same head. The report is read again under
     the lock, so the status and the heads checked next are the current ones;
-    what the caller changed before is flushed first, so it is not read over."""
+    what the caller changed before is flushed first, so it is not read over.
+    FOR NO KEY UPDATE (key_share): appenders still wait for each other, but
+    a grant or message inserted for the case elsewhere (whose foreign key
+    takes FOR KEY SHARE) does not, or a grant approval holding an audit lane
+    and an append waiting for it would each wait for the other."""
     begin_writing(session)
     session.flush()
-    session.execute(select(Report).where(Report.id == report.id).with_for_update()
+    session.execute(select(Report).where(Report.id == report.id).with_for_update(key_share=True)
                     .execution_options(populate_existing=True)).scalar_one()  # the row, loaded: refreshed
 
 

@@ -6,11 +6,12 @@ second, not recorded twice."""
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.domain.cases import TransitionError
 from portal.domain.taxonomy import AUTHOR_HANDLER, AUTHOR_REPORTER, STATUS_ACKNOWLEDGED
-from portal.models import Message, Report, StatusEvent
+from portal import audit
+from portal.models import Message, Report, ReportKey, StatusEvent
 from portal.reports import chains, dialogue, workflow
 from support import new_report, seed_channels
 
@@ -88,3 +89,75 @@ def test_the_same_status_change_at_once_is_made_once(app, db_session, case):
     assert [e.status for e in events].count(STATUS_ACKNOWLEDGED) == 1
     report = db_session.get(Report, submitted.report_id)
     assert chains.check(report, submitted.data_key, chains.TIMELINE, events, chained=True).intact
+
+
+def test_a_grant_approval_over_many_cases_and_a_colleagues_work_on_them_both_succeed(app, db_session, settings):
+    """Review finding (PostgreSQL): approving a newcomer's access to many
+    cases holds an audit lane while it inserts keys for case after case; a
+    colleague acknowledging one of them held the case FOR UPDATE (which
+    blocks those inserts) and then waited for the same lane: a deadlock,
+    and one of the two got a 500."""
+    import random
+
+    from portal.models import Channel, User
+    from portal.reports import grants
+    from portal.staff.accounts import create_user
+    from support import HANDLER_PASSWORD, anchor_user, make_own_keys
+
+    world = seed_channels(db_session, settings)
+    made = [new_report(db_session, settings) for _ in range(40)]
+    keys = {m.report_id: m.data_key for m in made}
+    anna = world["handlers"]["anna"]
+    anna_key = make_own_keys(db_session, settings, anna)
+    elin = create_user(db_session, settings, username="elin", display_name="Elin", password=HANDLER_PASSWORD,
+                       roles={"handler"}).user
+    db_session.flush()
+    make_own_keys(db_session, settings, elin)
+    grants.add_member(db_session, db_session.scalar(select(Channel).where(Channel.track == "obstacle")), elin)
+    anchor_user(db_session, settings, elin)
+    db_session.commit()
+    ids = {"anna": anna.id, "elin": elin.id, "bjorn": world["handlers"]["bjorn"].id}
+    sessionmaker = app.extensions["tillit.db"].sessionmaker
+    errors, start = [], threading.Barrier(2)
+
+    def approve():
+        session = sessionmaker()
+        try:
+            start.wait()
+            grants.approve(session, settings, session.get(User, ids["anna"]), anna_key,
+                           session.get(User, ids["elin"]))
+            session.commit()
+        except Exception as error:  # noqa: BLE001  (asserted on below)
+            errors.append(("approve", error))
+            session.rollback()
+        finally:
+            session.close()
+
+    order = list(keys)
+    random.Random(3).shuffle(order)
+
+    def acknowledge():
+        start.wait()
+        for report_id in order[:20]:
+            session = sessionmaker()
+            try:
+                workflow.transition(session, session.get(Report, report_id), keys[report_id], STATUS_ACKNOWLEDGED,
+                                    actor_user_id=ids["bjorn"])
+                session.commit()
+            except Exception as error:  # noqa: BLE001
+                errors.append(("acknowledge", error))
+                session.rollback()
+            finally:
+                session.close()
+
+    threads = [threading.Thread(target=approve), threading.Thread(target=acknowledge)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    db_session.expire_all()
+    assert {db_session.get(Report, i).status for i in order[:20]} == {STATUS_ACKNOWLEDGED}
+    assert db_session.scalar(select(func.count()).select_from(ReportKey).where(ReportKey.user_id == ids["elin"])) \
+        == len(keys)
+    assert audit.verify(db_session) is None
