@@ -21,6 +21,7 @@ from .models.base import begin_writing, utcnow
 
 MAX_ATTEMPTS = 5
 KEY_INFO = "audit_key"  # where a session finds the MAC key (web/db.py puts it there)
+LANE_INFO = "audit_lane"  # (transaction, lane): the lane its events go to
 
 
 def _key(session: Session) -> bytes:
@@ -53,11 +54,20 @@ def _lock_tail(session: Session, lane: int) -> AuditEvent | None:
 def _lane(session: Session) -> int:
     """A random lane, so that audited requests rarely wait for each other;
     lane 0 until its newest event is keyed (the first keyed event anchors
-    the unkeyed ones written before)."""
+    the unkeyed ones written before). A transaction keeps the lane of its
+    first event: one holding two lanes' tails could wait for another that
+    holds them the other way round."""
+    transaction = session.get_transaction()
+    kept = session.info.get(LANE_INFO)
+    if kept is not None and kept[0] is transaction:
+        return kept[1]
     tail = _tail(session, 0)
     if tail is not None and tail.format != KEYED:
-        return 0
-    return secrets.randbelow(LANES) if tail is not None else 0
+        lane = 0
+    else:
+        lane = secrets.randbelow(LANES) if tail is not None else 0
+    session.info[LANE_INFO] = (transaction, lane)
+    return lane
 
 
 def record(session: Session, action: str, *, actor_user_id: str | None = None,
