@@ -74,6 +74,29 @@ def adjust(connection, changes: Counter) -> None:
             set_={"cases": CaseCount.__table__.c.cases + change}))
 
 
+def collapse(connection, channel_id: str, track: str, excluded_user_ids) -> None:
+    """Each count of the cases in (channel, track) that exclude one of
+    `excluded_user_ids` in one row, and none where it is 0: after a purge
+    the case's changes, spread over random shards, sum to 0 but would still
+    say row by row that these handlers had been excluded from a case there,
+    once the case and its exclusions are gone. The rows are locked first, in
+    adjust's order, and only those rows are replaced: a change another
+    transaction makes meanwhile is neither lost nor counted twice."""
+    if not excluded_user_ids:
+        return
+    c = CaseCount.__table__.c
+    rows = connection.execute(select(c.status, c.excluded_user_id, c.shard, c.cases)
+                              .where(c.channel_id == channel_id, c.track == track,
+                                     c.excluded_user_id.in_(sorted(excluded_user_ids)))
+                              .order_by(c.status, c.excluded_user_id, c.shard).with_for_update()).all()
+    sums: Counter = Counter()
+    for status, excluded, shard, cases in rows:
+        connection.execute(delete(CaseCount).where(c.channel_id == channel_id, c.track == track, c.status == status,
+                                                   c.excluded_user_id == excluded, c.shard == shard))
+        sums[(channel_id, track, status, excluded)] += cases
+    adjust(connection, sums)
+
+
 def _old_and_new(report: Report) -> tuple[tuple, tuple] | None:
     state = inspect(report)
     histories = [state.attrs[name].history for name in ("channel_id", "track", "status")]

@@ -141,5 +141,7 @@ def shred(db: Session, report_id: str, today: dt.date) -> bool:
         update(StatusEvent).where(StatusEvent.report_id == report_id).values(chain_mac=None, actor_user_id=None),
     ):
         db.execute(statement.execution_options(synchronize_session=False))
+    if place is not None:
+        case_counts.collapse(db.connection(), place.channel_id, place.track, excluding)
     audit.record(db, "case.purge", target_type="report", target_id=report_id)
     return True
