@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -75,12 +76,13 @@ class Prepared:
     reporter_key: object = field(repr=False)
 
 
-def prepare(session: Session, settings: Settings) -> Prepared:
-    """derivations.Busy when no Argon2id slot frees up in time."""
+def prepare(session: Session, settings: Settings, admit: Callable[[], bool] | None = None) -> Prepared:
+    """derivations.Busy when no Argon2id slot frees up in time;
+    derivations.NotAdmitted when `admit` (asked once a slot is held) says no."""
     receipt_text, parts = _unused_receipt(session)
     report_id = new_id()
     dek = keys.new_data_key()
-    with derivations.slot(settings):
+    with derivations.slot(settings, admit):
         reporter_key = keys.wrap_for_reporter(settings, dek, parts.secret, report_id=report_id)
     return Prepared(receipt_text, parts, report_id, dek, reporter_key)
 
@@ -191,12 +193,14 @@ def held_receipt(session: Session, token: str) -> ReceiptToShow | None:
     return ReceiptToShow(SentReport.from_bytes(blob), form_tokens.hash_of(token)) if blob is not None else None
 
 
-def submit_once(session: Session, settings: Settings, token: str, new: NewReport, uploads) -> ReceiptToShow | None:
+def submit_once(session: Session, settings: Settings, token: str, new: NewReport, uploads,
+                admit: Callable[[], bool] | None = None) -> ReceiptToShow | None:
     """Turn a form into its one report: claim its token first (a second copy
     of the form waits there, then fails), submit, store the files and hold
     the receipt for a second copy. None when another copy of the same form
-    made the report already (this request's changes are rolled back then)."""
-    prepared = prepare(session, settings)
+    made the report already (this request's changes are rolled back then).
+    Busy and NotAdmitted as for prepare."""
+    prepared = prepare(session, settings, admit)
     # The Argon2id above ran before any write, and the read it needed ends
     # here: on SQLite the write lock is taken only now (it used to be held
     # across the Argon2id, so submissions ran one at a time), and no read

@@ -355,3 +355,30 @@ def test_a_load_tests_factor_raises_every_limit_and_production_refuses_it(tmp_pa
     production = make_settings(tmp_path, database.url, env="production", cookie_secure=True, rate_limit_factor=3)
     with pytest.raises(ConfigError, match="PORTAL_RATE_LIMIT_FACTOR"):
         check_production(production)
+
+
+def test_busy_refusals_do_not_use_up_the_allowance(app, client, seeded, db_session):
+    """Review finding: the submission limit was counted before the Argon2id
+    slot was asked for, so a reporter sending again and again while the
+    portal was busy, as the busy page tells them to, was then refused for an
+    hour. It is counted only once a slot is held."""
+    import dataclasses
+
+    from portal.reports import derivations
+    from portal.web.rate_limits import SUBMIT_LIMIT
+
+    app.config["TILLIT"] = dataclasses.replace(app.config["TILLIT"], argon2_at_once=1, argon2_wait_seconds=0)
+    only_slot = derivations._semaphore(1)
+    allowed = limits.parse(SUBMIT_LIMIT).amount
+    assert only_slot.acquire(timeout=5)  # other submissions hold every slot
+    try:
+        for _ in range(allowed):
+            busy, _ = submit(client, "obstacle", {**OBSTACLE, "today": "Kept while busy."})
+            assert busy.status_code == 503 and busy.headers["Retry-After"] == "60"
+            assert "Kept while busy." in busy.get_data(as_text=True)
+    finally:
+        only_slot.release()
+    for _ in range(allowed):
+        assert submit(client, "obstacle", OBSTACLE)[0].status_code == 302
+    assert submit(client, "obstacle", OBSTACLE)[0].status_code == 429  # and the limit still holds
+    assert db_session.scalar(select(func.count()).select_from(Report)) == allowed

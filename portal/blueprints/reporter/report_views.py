@@ -22,6 +22,8 @@ from . import bp
 from .form_setup import check_channel, new_report, prepare_chooser, prepare_form
 from .forms import CategoryForm, MisconductForm, ObstacleForm, ReceiptDownloadForm
 
+BUSY_RETRY_SECONDS = 60  # the busy page says: wait a minute
+
 TRACK_FORMS = {OBSTACLE: ObstacleForm, MISCONDUCT: MisconductForm}
 
 
@@ -120,14 +122,17 @@ def submit_report(track):
         return again(413 if has_oversize(form.attachments) else 400)
     if not confirm_uncleanable(uploads, form.attachments, form.send_uncleaned.data):
         return again(400)
-    if not take_one(SUBMIT_LIMIT, "report"):
+    try:
+        # Counted only once an Argon2id slot is free: a busy refusal costs the reporter nothing.
+        shown = submission.submit_once(db.session(), current_settings(), token, new_report(form, track), uploads,
+                                       admit=lambda: take_one(SUBMIT_LIMIT, "report"))
+    except derivations.NotAdmitted:
         form.mark_rate_limited()
         return again(429)
-    try:
-        shown = submission.submit_once(db.session(), current_settings(), token, new_report(form, track), uploads)
     except derivations.Busy:
         form.mark_busy()
-        return again(503)
+        page, status = again(503)
+        return page, status, {"Retry-After": str(BUSY_RETRY_SECONDS)}
     if shown is None:  # the same form, sent twice at once: the other copy made the report
         return _receipt_of_the_first_copy(token)
     return _show_receipt(shown)
