@@ -20,7 +20,7 @@ from ..attachments import store
 from ..domain import case_reference, cases
 from ..domain.taxonomy import STATUS_NEW
 from ..models import Answer, Exclusion, KeyGrant, Report, StatusEvent, new_id
-from ..models.base import today
+from ..models.base import begin_writing, today
 from ..organisation.channels import route
 from . import chains, derivations, form_tokens, keys, manifest, sealing
 from .recipients import channel_recipients
@@ -200,26 +200,42 @@ def submit_once(session: Session, settings: Settings, token: str, new: NewReport
     the receipt for a second copy. None when another copy of the same form
     made the report already (this request's changes are rolled back then).
     Busy and NotAdmitted as for prepare."""
-    prepared = prepare(session, settings, admit)
-    # The Argon2id above ran before any write, and the read it needed ends
-    # here: on SQLite the write lock is taken only now (it used to be held
-    # across the Argon2id, so submissions ran one at a time), and no read
-    # snapshot taken before another report's commit stands in its way.
-    session.commit()
-    try:
-        form_tokens.claim(session, token)
-        submitted = submit(session, settings, new, prepared=prepared)
-        report = session.get(Report, submitted.report_id)
-        stored = [store.store_attachment(session, report, submitted.data_key, upload,
-                                         allowed_types=settings.allowed_upload_types) for upload in uploads]
-        if stored:  # the files belong to what was sent
-            sent = manifest.read(report, submitted.data_key)
-            manifest.seal(report, submitted.data_key,
-                          manifest.Manifest(sent.channel_id, sent.excluded, sent.answers,
-                                            frozenset(s.id for s in stored)))
-        files = tuple(file_summary(s) for s in stored)
-        sent = SentReport(submitted.receipt, files)
-        return ReceiptToShow(sent, form_tokens.hold(session, token, sent.to_bytes()))
-    except IntegrityError:
-        session.rollback()
-        return None
+    for attempt in (1, 2):
+        prepared = prepare(session, settings, admit if attempt == 1 else None)
+        # The Argon2id above ran before any write, and the read it needed ends
+        # here: on SQLite the write lock is taken only now (it used to be held
+        # across the Argon2id, so submissions ran one at a time), and no read
+        # snapshot taken before another report's commit stands in its way.
+        session.commit()
+        begin_writing(session)  # on SQLite a savepoint opened first would be a transaction of its own
+        try:
+            with session.begin_nested():
+                form_tokens.claim(session, token)
+        except IntegrityError:
+            session.rollback()
+            return None
+        try:
+            submitted = submit(session, settings, new, prepared=prepared)
+            break
+        except IntegrityError:
+            # A report committed meanwhile took the case reference or the
+            # receipt selector drawn here, after they were checked (about once
+            # in 10^12 pairs of reports sent at once): draw both again.
+            session.rollback()
+            if attempt == 2:
+                raise
+    return _store_and_hold(session, settings, token, uploads, submitted)
+
+
+def _store_and_hold(session: Session, settings: Settings, token: str, uploads, submitted: Submitted) -> ReceiptToShow:
+    report = session.get(Report, submitted.report_id)
+    stored = [store.store_attachment(session, report, submitted.data_key, upload,
+                                     allowed_types=settings.allowed_upload_types) for upload in uploads]
+    if stored:  # the files belong to what was sent
+        sent = manifest.read(report, submitted.data_key)
+        manifest.seal(report, submitted.data_key,
+                      manifest.Manifest(sent.channel_id, sent.excluded, sent.answers,
+                                        frozenset(s.id for s in stored)))
+    files = tuple(file_summary(s) for s in stored)
+    sent = SentReport(submitted.receipt, files)
+    return ReceiptToShow(sent, form_tokens.hold(session, token, sent.to_bytes()))

@@ -613,3 +613,22 @@ def test_a_reference_already_taken_is_not_given_again(app, db_session, settings,
     monkeypatch.setattr(case_reference, "new_reference", lambda: next(drawn))
     second = db_session.get(Report, new_report(db_session, settings).report_id).reference
     assert second == "ABCD-EFGH" != first
+
+
+def test_a_reference_taken_by_a_report_committed_meanwhile_is_drawn_again(app, client, db_session, settings, seeded,
+                                                                           monkeypatch):
+    """Review finding: a report committed between the reference check and
+    the insert (two submissions at once drawing the same reference) made
+    the unique index refuse this one, and every IntegrityError was taken
+    for the same form sent twice: "already sent", and nothing was."""
+    from portal.reports import submission
+    from support import new_report
+
+    taken = db_session.get(Report, new_report(db_session, settings).report_id).reference
+    drawn = iter([taken])
+    real = submission._unused_reference
+    monkeypatch.setattr(submission, "_unused_reference", lambda session: next(drawn, None) or real(session))
+    response, _data = submit(client, "obstacle", {**OBSTACLE, "today": "Sent despite the collision."})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/report/sent")
+    assert count(db_session, Report) == 2
+    assert "already been sent" not in client.get("/report/sent").get_data(as_text=True)
