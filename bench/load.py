@@ -73,6 +73,10 @@ MAIN_REQUEST = {"submit": "POST /report/obstacle", "submit+photo": "POST /report
                 "handlers": None}
 # Those set against the Argon2id limit: one Argon2id each, nothing else heavy.
 ARGON2_REQUESTS = {phase: MAIN_REQUEST[phase] for phase in ("submit", "follow-up", "sign-in")}
+# Run by one user first, for what a journey costs with nothing beside it.
+# (Not the follow-up: its users share the round's receipts, each opened once.)
+ALONE = ("submit", "sign-in")
+ALONE_SECONDS = 8
 
 
 @dataclass
@@ -95,8 +99,11 @@ class Phase:
     locust_cpu: float = 0.0
     seconds: float = 0.0
     receipts: int = 0  # follow-up: the receipts waiting, one per report sent in the round
-    argon2: float = 0.0  # one Argon2id, measured just before the phase on the idle machine
-    argon2_parallel: float = 0.0  # Argon2id per second, one thread per core, measured then too
+    argon2: float = 0.0  # one Argon2id: the mean of its times just before and after the phase, machine idle
+    argon2_spread: tuple[float, float] = (0.0, 0.0)  # those two times
+    argon2_parallel: float = 0.0  # Argon2id per second, one thread per core, measured before and after too
+    users: int = 0
+    alone_cpu: float = 0.0  # portal CPU of one journey run by one user, just before (ALONE)
     exceptions: int = 0  # errors in the users' own code (a page without what it should hold)
     failures: list[str] = field(default_factory=list)
 
@@ -106,6 +113,11 @@ class Phase:
 
     def row(self, name: str) -> Row | None:
         return next((r for r in self.rows if r.name == name), None)
+
+    def cpu_per_journey(self) -> float | None:
+        main = MAIN_REQUEST[self.name]
+        row = self.row(main) if main else None
+        return self.server_cpu / row.count if row and row.count else None
 
 
 # --- seeding -------------------------------------------------------------------------
@@ -294,7 +306,7 @@ def run_phase(portal: Portal, workers: int, name: str, user_class: str, users: i
                                 "--rate", "200", "--duration", str(seconds), "--output", str(prefix) + ".stacks"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    phase = Phase(name, workers, seconds=time.perf_counter() - start)
+    phase = Phase(name, workers, seconds=time.perf_counter() - start, users=users)
     phase.server_cpu = portal.cpu_seconds() - before_cpu
     if spy is not None:
         spy.wait(timeout=seconds + 60)
@@ -341,7 +353,8 @@ def print_profile(stacks: Path, top: int = 30) -> None:
 
 
 def print_phase(phase: Phase) -> None:
-    print(f"\n  {phase.name} ({phase.workers} worker{'s' if phase.workers > 1 else ''}, {phase.seconds:.0f} s; "
+    print(f"\n  {phase.name} ({phase.workers} worker{'s' if phase.workers > 1 else ''}, {phase.users} user"
+          f"{'s' if phase.users > 1 else ''}, {phase.seconds:.0f} s; "
           f"portal CPU {phase.server_cpu:.1f} s, locust CPU {phase.locust_cpu:.1f} s)")
     print(f"    {'request':<40} {'count':>6} {'fail':>5} {'per s':>7} {'p50':>6} {'p95':>6} {'p99':>6}")
     for row in phase.rows:
@@ -405,17 +418,27 @@ def main() -> None:
 
 
 def run_round(portal: Portal, workers: int, args, data: Path, pepper: bytes) -> list[Phase]:
-    """Every phase once against one portal, each after timing Argon2id on the idle machine."""
+    """Every phase once against one portal. Argon2id is timed on the idle
+    machine before and after each (a shared host's speed drifts within
+    minutes); the phases in ALONE are run by one user first."""
     phases = []
     for name, user_class in PHASES:
+        alone = None
+        if name in ALONE:
+            alone = run_phase(portal, workers, name, user_class, 1, ALONE_SECONDS, data)
+            phases.append(alone)  # its failures count with the others'
+            print_phase(alone)
         users = READERS - 1 if name == "handlers" else args.users
         seconds = {"sign-in": max(5, args.seconds // 2), "follow-up": 6 * args.seconds}.get(name, args.seconds)
-        argon2, parallel = argon2id_seconds(pepper), argon2id_parallel(pepper, each=3)
+        before, parallel_before = argon2id_seconds(pepper), argon2id_parallel(pepper, each=3)
         receipts = data / "receipts.txt"
         waiting = len(receipts.read_text().splitlines()) if receipts.exists() else 0
         phase = run_phase(portal, workers, name, user_class, users, seconds, data,
                           profile=name in args.profile.split(","))
-        phase.argon2, phase.argon2_parallel, phase.receipts = argon2, parallel, waiting
+        after, parallel_after = argon2id_seconds(pepper), argon2id_parallel(pepper, each=3)
+        phase.argon2, phase.argon2_spread = (before + after) / 2, (before, after)
+        phase.argon2_parallel, phase.receipts = (parallel_before + parallel_after) / 2, waiting
+        phase.alone_cpu = (alone.cpu_per_journey() or 0.0) if alone else 0.0
         phases.append(phase)
         print_phase(phase)
     return phases
@@ -435,6 +458,7 @@ def summarise(phases: list[Phase]) -> None:
     machine_facts.figure("load test: receipts that opened the report holding their own mark",
                          f"{checked} of {sent}", "all", checked == sent)
     print(f"throughput against the Argon2id limit, cores / Argon2id (target >= {TARGET_RATIO:.0%}):")
+    phases = [p for p in phases if p.users > 1]  # the one-user runs went into alone_cpu
     for phase in phases:
         request = ARGON2_REQUESTS.get(phase.name)
         row = phase.row(request) if request else None
@@ -450,6 +474,20 @@ def summarise(phases: list[Phase]) -> None:
             machine_facts.figure(f"load test, {phase.workers} worker(s): {request} per second / "
                                  f"Argon2id per second on all cores at once",
                                  f"{machine:.0%} ({row.per_second:.2f} of {phase.argon2_parallel:.2f})")
+            if phase.alone_cpu:
+                # cores / Argon2id ratio = (throughput / (cores / journey CPU alone)) x (Argon2id / journey CPU alone):
+                # what running many at once costs, times the share of a journey that is its Argon2id.
+                cores = os.cpu_count() or 1
+                reached, share = row.per_second * phase.alone_cpu / cores, phase.argon2 / phase.alone_cpu
+                print(f"    one user alone: {1000 * phase.alone_cpu:.0f} ms of portal CPU per journey, of which "
+                      f"Argon2id {1000 * phase.argon2:.0f} ms ({share:.0%}); under load "
+                      f"{row.per_second:.2f}/s = {reached:.0%} of the {cores / phase.alone_cpu:.2f}/s the cores "
+                      f"allow for journeys costing that (Argon2id timed {1000 * phase.argon2_spread[0]:.0f} ms "
+                      f"before, {1000 * phase.argon2_spread[1]:.0f} ms after)")
+                machine_facts.figure(f"load test, {phase.workers} worker(s): {request}: Argon2id's share of "
+                                     f"one journey's portal CPU, one user alone", f"{share:.0%}")
+                machine_facts.figure(f"load test, {phase.workers} worker(s): {request} per second / (cores / "
+                                     f"one journey's portal CPU alone)", f"{reached:.0%}")
     for phase in phases:
         for row in phase.rows:
             if row.name == MAIN_REQUEST[phase.name] or phase.name == "handlers" and "login" not in row.name:

@@ -11,6 +11,7 @@ the report holding its own mark.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -153,7 +154,9 @@ class FollowUp(_Portal):
 
 class _Accounts:
     """Sign-in accounts with the TOTP step each used last: a code is
-    accepted once, so an account signs in again only in a later step."""
+    accepted once, so an account signs in again only in a later step. The
+    steps are kept in a file for the next run, which may start within the
+    same step (the one-user run comes just before the others)."""
 
     pool: list[dict] | None = None
     used: dict[str, int] = {}
@@ -162,6 +165,9 @@ class _Accounts:
     def take(cls) -> tuple[dict, int] | None:
         if cls.pool is None:
             cls.pool = list(_accounts()["pool"])
+            steps = DATA / "signin-steps.json"
+            cls.used = json.loads(steps.read_text()) if steps.exists() else {}
+            atexit.register(lambda: steps.write_text(json.dumps(cls.used)))
         step = totp.step_at(time.time())
         for account in cls.pool:
             if cls.used.get(account["username"], -1) < step:
