@@ -96,12 +96,16 @@ class Report(Base):
         # sort indexes end in id and channel_id so that a page is read from
         # the index alone, in order, without touching or sorting the table.
         Index("ix_reports_channel_status_received", "channel_id", "status", "received_on", "id"),
-        Index("ix_reports_received", "received_on", "id", "channel_id"),
+        # The default order; with the deadline columns, the overdue filter's
+        # first page is found in the index without reading newer cases' rows.
+        Index("ix_reports_received", "received_on", "id", "channel_id", "status", "acknowledge_due", "feedback_on",
+              "feedback_due"),
         Index("ix_reports_acknowledge_due", "acknowledge_due", "id", "channel_id"),
         Index("ix_reports_feedback_due", "feedback_due", "id", "channel_id"),
-        # The overdue filter: one index per branch of overdue_condition.
-        Index("ix_reports_status_acknowledge_due", "status", "acknowledge_due"),
-        Index("ix_reports_status_feedback_due", "status", "feedback_on", "feedback_due"),
+        # The overdue filter: one index per branch of overdue_condition,
+        # each enough for its count (id and channel_id: visibility).
+        Index("ix_reports_status_acknowledge_due", "status", "acknowledge_due", "id", "channel_id"),
+        Index("ix_reports_status_feedback_due", "status", "feedback_on", "feedback_due", "id", "channel_id"),
         # The track filter's count, from the index alone (with or without a status).
         Index("ix_reports_channel_track_status", "channel_id", "track", "status", "id"),
         # The cases not closed, for the "waiting for access" count: the

@@ -18,9 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import and_, exists, func, literal, or_, select, tuple_
+from sqlalchemy import and_, exists, func, literal, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from ..domain import case_reference
@@ -153,11 +153,14 @@ def _my_channels(user: User):
     return select(Membership.channel_id).where(Membership.user_id == user.id)
 
 
+def _overdue_branches(today: dt.date) -> list:
+    """Not acknowledged in time, or no feedback in time: disjoint by status."""
+    return [and_(Report.status == STATUS_NEW, Report.acknowledge_due < today),
+            and_(Report.status.in_(OPEN_FOR_FEEDBACK), Report.feedback_on.is_(None), Report.feedback_due < today)]
+
+
 def overdue_condition(today: dt.date):
-    return or_(
-        and_(Report.status == STATUS_NEW, Report.acknowledge_due < today),
-        and_(Report.status.in_(OPEN_FOR_FEEDBACK), Report.feedback_on.is_(None), Report.feedback_due < today),
-    )
+    return or_(*_overdue_branches(today))
 
 
 def due_soon_condition(today: dt.date):
@@ -221,7 +224,11 @@ def _total(db: Session, user: User, f: InboxFilter, today: dt.date) -> tuple[int
     if not (user.is_handler and user.active):
         return 0, True
     if f.overdue or f.reference_typed:
-        counted = _count_visible(db, user, _filter_conditions(f, today), CASES_COUNTED_UP_TO)
+        # Each overdue branch counted on its own reads its index alone (an OR reads the rows).
+        rest = _filter_conditions(replace(f, overdue=False), today)
+        parts = _overdue_branches(today) if f.overdue else [true()]
+        counted = min(CASES_COUNTED_UP_TO, sum(_count_visible(db, user, [*rest, part], CASES_COUNTED_UP_TO)
+                                               for part in parts))
         return counted, counted < CASES_COUNTED_UP_TO
     kept = [CaseCount.channel_id.in_(_my_channels(user))]
     for column, value in ((CaseCount.status, f.status), (CaseCount.track, f.track),
