@@ -153,14 +153,20 @@ def _my_channels(user: User):
     return select(Membership.channel_id).where(Membership.user_id == user.id)
 
 
-def _overdue_branches(today: dt.date) -> list:
-    """Not acknowledged in time, or no feedback in time: disjoint by status."""
-    return [and_(Report.status == STATUS_NEW, Report.acknowledge_due < today),
-            and_(Report.status.in_(OPEN_FOR_FEEDBACK), Report.feedback_on.is_(None), Report.feedback_due < today)]
+def _overdue_branches(today: dt.date, *, in_received_order: bool = False) -> list:
+    """Not acknowledged in time, or no feedback in time: disjoint by status.
+    in_received_order: the status wrapped so that no index on it is used.
+    With many overdue cases, SQLite would otherwise read every one of them
+    through the two overdue indexes and sort them for a page of 50 (228 ms
+    at 23 000 of them), where the received-order index, which carries the
+    deadlines, finds the first 50 after a few thousand entries."""
+    status = func.coalesce(Report.status, "") if in_received_order else Report.status
+    return [and_(status == STATUS_NEW, Report.acknowledge_due < today),
+            and_(status.in_(OPEN_FOR_FEEDBACK), Report.feedback_on.is_(None), Report.feedback_due < today)]
 
 
-def overdue_condition(today: dt.date):
-    return or_(*_overdue_branches(today))
+def overdue_condition(today: dt.date, *, in_received_order: bool = False):
+    return or_(*_overdue_branches(today, in_received_order=in_received_order))
 
 
 def due_soon_condition(today: dt.date):
@@ -187,7 +193,7 @@ def _has_key_expr(user: User):
     return exists().where(ReportKey.report_id == Report.id, ReportKey.user_id == user.id)
 
 
-def _filter_conditions(f: InboxFilter, today: dt.date) -> list:
+def _filter_conditions(f: InboxFilter, today: dt.date, *, many_overdue: bool = False) -> list:
     conditions = []
     if f.status:
         conditions.append(Report.status == f.status)
@@ -196,15 +202,15 @@ def _filter_conditions(f: InboxFilter, today: dt.date) -> list:
     if f.channel_id:
         conditions.append(Report.channel_id == f.channel_id)
     if f.overdue:
-        conditions.append(overdue_condition(today))
+        conditions.append(overdue_condition(today, in_received_order=many_overdue and f.sort == "received"))
     if f.reference_typed:
         # A typed reference that cannot be one finds nothing, rather than everything.
         conditions.append(Report.reference == (f.reference or ""))
     return conditions
 
 
-def _filtered(user: User, f: InboxFilter, today: dt.date):
-    return and_(visible_condition(user), *_filter_conditions(f, today))
+def _filtered(user: User, f: InboxFilter, today: dt.date, *, many_overdue: bool = False):
+    return and_(visible_condition(user), *_filter_conditions(f, today, many_overdue=many_overdue))
 
 
 def _count_visible(db: Session, user: User, conditions: list, up_to: int) -> int:
@@ -289,8 +295,8 @@ def _cursor_of(row: InboxRow, sort: str) -> str:
 
 
 def inbox_page(db: Session, user: User, f: InboxFilter, today: dt.date) -> InboxPage:
-    where = _filtered(user, f, today)
     total, exact = _total(db, user, f, today)
+    where = _filtered(user, f, today, many_overdue=not exact)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     # Past a capped count the pages are not known: Next goes on while rows come.
     page = min(f.page, pages) if exact else f.page
