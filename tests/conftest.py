@@ -1,5 +1,7 @@
 """Shared fixtures: settings, a database per test (SQLite, and PostgreSQL when
-TEST_DATABASE_URL is set), the app, and a client that speaks CSRF."""
+TEST_DATABASE_URL is set; TEST_BACKENDS=postgresql for PostgreSQL alone, as
+CI's second pass does after a pass on SQLite), the app, and a client that
+speaks CSRF."""
 from __future__ import annotations
 
 import os
@@ -16,7 +18,8 @@ from support import FormClient, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",")
+            if b == "sqlite" or b == "postgresql" and PG_URL]
 
 
 def pytest_collection_modifyitems(items):
