@@ -70,11 +70,12 @@ def _broken_dialogue(session, settings, user) -> str | None:
 
 
 def _overdue_capped(session, settings, user) -> None:
-    """The overdue filter past the cap of its count (1000 cases in a real
-    inbox), lowered to 2 here so that the demo's overdue cases pass it."""
+    """The overdue filter past the cap of its count (1000 cases, 20 pages in
+    a real inbox), lowered to 20 cases in pages of 10 here so that the
+    demo's overdue cases pass it."""
     from portal.reports import inbox
 
-    inbox.CASES_COUNTED_UP_TO = 2
+    inbox.PAGE_SIZE, inbox.CASES_COUNTED_UP_TO = 10, 20
 
 
 PREPARATIONS = {"access-request": _access_request, "broken-dialogue": _broken_dialogue,
