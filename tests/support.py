@@ -197,3 +197,11 @@ def open_report(session, settings, receipt):
 
     case = open_with_receipt(session, settings, receipt)
     return case.report, case.dek
+
+
+def run_at_once(threads, timeout: float = 120) -> None:
+    """Start every thread, then wait for each (a race between requests)."""
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)

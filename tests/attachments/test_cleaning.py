@@ -21,6 +21,7 @@ from pypdf import PdfReader, PdfWriter
 from portal.attachments import cleaning as fc
 from portal.attachments.cleaning import CleanResult, clean_file, detect_kind, extension_of, safe_filename
 from portal.attachments.cleaning import images, safe_zip
+from support import run_at_once
 
 CANARY = b"Canary"
 
@@ -708,10 +709,7 @@ def test_decoding_waits_for_a_free_slot(monkeypatch):
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (9, 9, 9)).save(out, "PNG")
     threads = [threading.Thread(target=clean_file, args=("x.png", out.getvalue())) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(threads)
     assert most[0] == images.DECODING_AT_ONCE
 
 

@@ -13,7 +13,7 @@ from portal.models.case_counts import EVERY_CASE
 from portal.reports import grants, retention, workflow
 from portal.reports.inbox import InboxFilter, _count_visible, _filter_conditions, _total, waiting_for_access
 from portal.staff.accounts import create_user
-from support import HANDLER_PASSWORD, new_report, seed_channels
+from support import HANDLER_PASSWORD, new_report, run_at_once, seed_channels
 
 
 def _kept(session) -> dict:
@@ -142,10 +142,7 @@ def test_submissions_at_once_are_all_counted(app, db_session, settings):
             session.close()
 
     threads = [threading.Thread(target=submit) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    run_at_once(threads, timeout=120)
     assert errors == []
     db_session.expire_all()
     assert _kept(db_session) == _counted(db_session) == {(world["improvement"].id, "obstacle", "new", EVERY_CASE): 18}

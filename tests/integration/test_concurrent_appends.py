@@ -13,7 +13,7 @@ from portal.domain.taxonomy import AUTHOR_HANDLER, AUTHOR_REPORTER, STATUS_ACKNO
 from portal import audit
 from portal.models import Message, Report, ReportKey, StatusEvent
 from portal.reports import chains, dialogue, workflow
-from support import new_report, seed_channels
+from support import new_report, run_at_once, seed_channels
 
 HOLD_SECONDS = 0.5  # how long the first keeps its transaction open after appending
 
@@ -41,10 +41,7 @@ def _race(app, report_id, first, second):
     threads = [threading.Thread(target=run, args=("first", first, lambda: None,
                                                   lambda: (appended.set(), threading.Event().wait(HOLD_SECONDS)))),
                threading.Thread(target=run, args=("second", second, lambda: appended.wait(10), lambda: None))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_at_once(threads, timeout=60)
     return errors
 
 
@@ -151,10 +148,7 @@ def test_a_grant_approval_over_many_cases_and_a_colleagues_work_on_them_both_suc
                 session.close()
 
     threads = [threading.Thread(target=approve), threading.Thread(target=acknowledge)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    run_at_once(threads, timeout=120)
     assert errors == []
     db_session.expire_all()
     assert {db_session.get(Report, i).status for i in order[:20]} == {STATUS_ACKNOWLEDGED}

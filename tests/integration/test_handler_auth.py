@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from crypto import totp
 from portal.staff import lockout, sign_in
 from portal.models import AuditEvent, Report, ServerSession
-from support import HANDLER_PASSWORD, csrf_token_from, enrol_totp, fresh_code, seed_channels, staff_login
+from support import HANDLER_PASSWORD, csrf_token_from, enrol_totp, fresh_code, run_at_once, seed_channels, staff_login
 
 GENERIC = "The username, password or code is wrong"
 OWN_PASSWORD = "mitt eget långa lösenord"
@@ -545,10 +545,7 @@ def _in_parallel(app, count, attempt):
             session.close()
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(threads)
     return results
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.staff import notifications as notify
 from portal.models import User
-from support import make_settings, new_report, seed_channels
+from support import make_settings, new_report, run_at_once, seed_channels
 
 
 class Inbox:
@@ -107,10 +107,7 @@ def test_two_nodes_at_once_send_one_digest(mail_app, smtp):
         own.close()
 
     threads = [threading.Thread(target=node) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(threads)
     assert sum(r.sent for r in results) == 1
     assert [r for rcpts, _b in inbox.messages for r in rcpts] == ["anna@example.org"]
 
