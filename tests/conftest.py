@@ -18,7 +18,7 @@ from support import FormClient, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",")
+BACKENDS = [b for b in (os.environ.get("TEST_BACKENDS") or "sqlite,postgresql").split(",")
             if b == "sqlite" or b == "postgresql" and PG_URL]
 
 

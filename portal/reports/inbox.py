@@ -39,6 +39,9 @@ from ..models.case_counts import EVERY_CASE
 from .access import visible_condition
 
 PAGE_SIZE = 50
+# No inbox has this many pages (50 million cases): a larger number asked
+# for is read as this one, never turned into an OFFSET the database refuses.
+MAX_PAGE = 1_000_000
 SORTS = {
     "received": (Report.received_on.desc(), Report.id.desc()),
     "acknowledge_due": (Report.acknowledge_due.asc(), Report.id.asc()),
@@ -105,7 +108,7 @@ class InboxFilter:
             value = args.get(name) or None
             return value if value in allowed else None
         try:
-            page = max(1, int(args.get("page", 1)))
+            page = min(max(1, int(args.get("page", 1))), MAX_PAGE)
         except (TypeError, ValueError):
             page = 1
         typed = (args.get("ref") or "").strip()[:40]
