@@ -23,12 +23,14 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    and_,
     delete,
     event,
     func,
     insert,
     inspect,
     literal,
+    or_,
     select,
     text,
     update,
@@ -74,27 +76,45 @@ def adjust(connection, changes: Counter) -> None:
             set_={"cases": CaseCount.__table__.c.cases + change}))
 
 
-def collapse(connection, channel_id: str, track: str, excluded_user_ids) -> None:
-    """Each count of the cases in (channel, track) that exclude one of
-    `excluded_user_ids` in one row, and none where it is 0: after a purge
-    the case's changes, spread over random shards, sum to 0 but would still
-    say row by row that these handlers had been excluded from a case there,
-    once the case and its exclusions are gone. The rows are locked first, in
-    adjust's order, and only those rows are replaced: a change another
-    transaction makes meanwhile is neither lost nor counted twice."""
-    if not excluded_user_ids:
-        return
+def purge(connection, channel_id: str, track: str, excluded_user_ids) -> None:
+    """A purged (closed) case leaves the counts of (channel, track): one less
+    closed case, one less excluding each of `excluded_user_ids`, and each of
+    those handlers' counts there folded into one row, none left at 0: the
+    case's changes, spread over random shards, would otherwise still say
+    row by row that they had been excluded from a case there, once the case
+    and its exclusions are gone. Every row is locked in one pass, in
+    adjust's order, and only locked rows are written (no new shard), so a
+    concurrent change neither waits in a cycle with this nor is lost."""
     c = CaseCount.__table__.c
-    rows = connection.execute(select(c.status, c.excluded_user_id, c.shard, c.cases)
-                              .where(c.channel_id == channel_id, c.track == track,
-                                     c.excluded_user_id.in_(sorted(excluded_user_ids)))
-                              .order_by(c.status, c.excluded_user_id, c.shard).with_for_update()).all()
-    sums: Counter = Counter()
-    for status, excluded, shard, cases in rows:
-        connection.execute(delete(CaseCount).where(c.channel_id == channel_id, c.track == track, c.status == status,
-                                                   c.excluded_user_id == excluded, c.shard == shard))
-        sums[(channel_id, track, status, excluded)] += cases
-    adjust(connection, sums)
+    excluded = sorted(excluded_user_ids)
+    rows = connection.execute(
+        select(c.status, c.excluded_user_id, c.shard, c.cases)
+        .where(c.channel_id == channel_id, c.track == track,
+               or_(c.excluded_user_id.in_(excluded),
+                   and_(c.status == STATUS_CLOSED, c.excluded_user_id == EVERY_CASE)))
+        .order_by(c.status, c.excluded_user_id, c.shard).with_for_update()).all()
+    change = Counter({(STATUS_CLOSED, user_id): -1 for user_id in [EVERY_CASE, *excluded]})
+    shards: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for status, user_id, shard, cases in rows:
+        shards.setdefault((status, user_id), []).append((shard, cases))
+    for (status, user_id), held in shards.items():
+        delta = change.pop((status, user_id), 0)
+        (first, first_cases), rest = held[0], held[1:]
+        key = (c.channel_id == channel_id, c.track == track, c.status == status, c.excluded_user_id == user_id)
+        if user_id == EVERY_CASE:  # names nobody: one of its shards takes the change
+            if delta:
+                connection.execute(update(CaseCount).where(*key, c.shard == first).values(cases=first_cases + delta))
+            continue
+        total = first_cases + sum(cases for _shard, cases in rest) + delta
+        for shard, _cases in rest:
+            connection.execute(delete(CaseCount).where(*key, c.shard == shard))
+        if total:
+            connection.execute(update(CaseCount).where(*key, c.shard == first).values(cases=total))
+        else:
+            connection.execute(delete(CaseCount).where(*key, c.shard == first))
+    # A change with no row to take it: counts a database writer removed (the recount mends them).
+    missing = Counter({(channel_id, track, status, user_id): n for (status, user_id), n in change.items() if n})
+    adjust(connection, missing)
 
 
 def _old_and_new(report: Report) -> tuple[tuple, tuple] | None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
@@ -122,8 +121,7 @@ def shred(db: Session, report_id: str, today: dt.date) -> bool:
     if not _claim(db, report_id, today):
         return False
     if place is not None:  # the claim and the deletes below work in bulk: the counts are told here
-        case_counts.adjust(db.connection(), Counter({(place.channel_id, place.track, STATUS_CLOSED, excluded): -1
-                                                     for excluded in [case_counts.EVERY_CASE, *excluding]}))
+        case_counts.purge(db.connection(), place.channel_id, place.track, excluding)
     attachments = select(Attachment.id).where(Attachment.report_id == report_id)
     for statement in (
         delete(AttachmentChunk).where(AttachmentChunk.attachment_id.in_(attachments)),
@@ -141,7 +139,5 @@ def shred(db: Session, report_id: str, today: dt.date) -> bool:
         update(StatusEvent).where(StatusEvent.report_id == report_id).values(chain_mac=None, actor_user_id=None),
     ):
         db.execute(statement.execution_options(synchronize_session=False))
-    if place is not None:
-        case_counts.collapse(db.connection(), place.channel_id, place.track, excluding)
     audit.record(db, "case.purge", target_type="report", target_id=report_id)
     return True
