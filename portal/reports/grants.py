@@ -22,7 +22,7 @@ from crypto import anchor
 from .. import audit
 from ..domain.taxonomy import STATUS_CLOSED
 from ..models import Channel, Exclusion, KeyGrant, Membership, Report, ReportKey, User
-from ..models.base import today
+from ..models.base import begin_writing, today
 from ..organisation.channels import channel_handlers
 from ..trust.statements import is_anchored
 from . import keys, manifest
@@ -119,7 +119,15 @@ def approve(db: Session, settings: Settings, holder: User, private_key: bytes, t
     may receive. Returns how many; grants the target may not receive stay
     (untrusted key) or go (excluded, or no longer in the channel)."""
     done = 0
-    for grant in list(db.scalars(_askable(holder).where(KeyGrant.user_id == target.id))):
+    # The grants are locked first, in one order, before any audit lane: a
+    # colleague closing one of the cases (its flush updates the grant) then
+    # waits for this approval instead of holding the grant while waiting
+    # for the lane this one holds, and a second holder approving the same
+    # colleague waits and then finds the grants gone (re-review findings).
+    # (On SQLite, whose FOR UPDATE does nothing, by taking the write lock before reading.)
+    begin_writing(db)
+    asked = _askable(holder).where(KeyGrant.user_id == target.id).order_by(KeyGrant.report_id)
+    for grant in list(db.scalars(asked.with_for_update(of=KeyGrant))):
         report = db.get(Report, grant.report_id)
         if report is None:  # a row written past the foreign keys: nothing to give
             continue

@@ -155,3 +155,54 @@ def test_a_grant_approval_over_many_cases_and_a_colleagues_work_on_them_both_suc
     assert db_session.scalar(select(func.count()).select_from(ReportKey).where(ReportKey.user_id == ids["elin"])) \
         == len(keys)
     assert audit.verify(db_session) is None
+
+
+def test_two_key_holders_approving_one_colleague_at_once_both_succeed(app, db_session, settings, monkeypatch):
+    """Re-review finding (PostgreSQL): both holders re-wrapped the same
+    cases; the second's key insert waited for the first's, then hit the
+    unique key (a 500), or they deadlocked. The grants are locked first, in
+    one order: the second waits, then finds them done."""
+    import time
+
+    from portal.models import Channel, User
+    from portal.reports import grants
+    from portal.staff.accounts import create_user
+    from support import HANDLER_PASSWORD, anchor_user, make_own_keys
+
+    world = seed_channels(db_session, settings)
+    holders = {name: world["handlers"][name] for name in ("anna", "bjorn")}
+    private = {name: make_own_keys(db_session, settings, user) for name, user in holders.items()}
+    for _ in range(4):
+        new_report(db_session, settings)
+    elin = create_user(db_session, settings, username="elin", display_name="Elin", password=HANDLER_PASSWORD,
+                       roles={"handler"}).user
+    db_session.flush()
+    make_own_keys(db_session, settings, elin)
+    grants.add_member(db_session, db_session.scalar(select(Channel).where(Channel.track == "obstacle")), elin)
+    anchor_user(db_session, settings, elin)
+    db_session.commit()
+    ids = {**{name: user.id for name, user in holders.items()}, "elin": elin.id}
+    real = grants.may_receive
+    monkeypatch.setattr(grants, "may_receive", lambda *args: (time.sleep(0.1), real(*args))[1])  # widen the race
+    sessionmaker = app.extensions["tillit.db"].sessionmaker
+    start, errors, done = threading.Barrier(2), [], {}
+
+    def approve(name):
+        session = sessionmaker()
+        try:
+            start.wait()
+            done[name] = grants.approve(session, settings, session.get(User, ids[name]), private[name],
+                                        session.get(User, ids["elin"]))
+            session.commit()
+        except Exception as error:  # noqa: BLE001  (asserted on below)
+            errors.append((name, error))
+            session.rollback()
+        finally:
+            session.close()
+
+    run_at_once([threading.Thread(target=approve, args=(name,)) for name in holders])
+    assert errors == []
+    assert sum(done.values()) == 4
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(ReportKey).where(ReportKey.user_id == ids["elin"])) == 4
+    assert audit.verify(db_session) is None
