@@ -88,6 +88,24 @@ def test_the_same_status_change_at_once_is_made_once(app, db_session, case):
     assert chains.check(report, submitted.data_key, chains.TIMELINE, events, chained=True).intact
 
 
+def _newcomer_waiting_for_keys(db_session, settings):
+    """Elin joins the improvement channel with a signed key of her own: a
+    grant waits for her on each of its cases."""
+    from portal.models import Channel
+    from portal.reports import grants
+    from portal.staff.accounts import create_user
+    from support import HANDLER_PASSWORD, anchor_user, make_own_keys
+
+    elin = create_user(db_session, settings, username="elin", display_name="Elin", password=HANDLER_PASSWORD,
+                       roles={"handler"}).user
+    db_session.flush()
+    make_own_keys(db_session, settings, elin)
+    grants.add_member(db_session, db_session.scalar(select(Channel).where(Channel.track == "obstacle")), elin)
+    anchor_user(db_session, settings, elin)
+    db_session.commit()
+    return elin
+
+
 def test_a_grant_approval_over_many_cases_and_a_colleagues_work_on_them_both_succeed(app, db_session, settings):
     """Review finding (PostgreSQL): approving a newcomer's access to many
     cases holds an audit lane while it inserts keys for case after case; a
@@ -96,23 +114,16 @@ def test_a_grant_approval_over_many_cases_and_a_colleagues_work_on_them_both_suc
     and one of the two got a 500."""
     import random
 
-    from portal.models import Channel, User
+    from portal.models import User
     from portal.reports import grants
-    from portal.staff.accounts import create_user
-    from support import HANDLER_PASSWORD, anchor_user, make_own_keys
+    from support import make_own_keys
 
     world = seed_channels(db_session, settings)
     made = [new_report(db_session, settings) for _ in range(40)]
     keys = {m.report_id: m.data_key for m in made}
     anna = world["handlers"]["anna"]
     anna_key = make_own_keys(db_session, settings, anna)
-    elin = create_user(db_session, settings, username="elin", display_name="Elin", password=HANDLER_PASSWORD,
-                       roles={"handler"}).user
-    db_session.flush()
-    make_own_keys(db_session, settings, elin)
-    grants.add_member(db_session, db_session.scalar(select(Channel).where(Channel.track == "obstacle")), elin)
-    anchor_user(db_session, settings, elin)
-    db_session.commit()
+    elin = _newcomer_waiting_for_keys(db_session, settings)
     ids = {"anna": anna.id, "elin": elin.id, "bjorn": world["handlers"]["bjorn"].id}
     sessionmaker = app.extensions["tillit.db"].sessionmaker
     errors, start = [], threading.Barrier(2)
@@ -164,23 +175,16 @@ def test_two_key_holders_approving_one_colleague_at_once_both_succeed(app, db_se
     one order: the second waits, then finds them done."""
     import time
 
-    from portal.models import Channel, User
+    from portal.models import User
     from portal.reports import grants
-    from portal.staff.accounts import create_user
-    from support import HANDLER_PASSWORD, anchor_user, make_own_keys
+    from support import make_own_keys
 
     world = seed_channels(db_session, settings)
     holders = {name: world["handlers"][name] for name in ("anna", "bjorn")}
     private = {name: make_own_keys(db_session, settings, user) for name, user in holders.items()}
     for _ in range(4):
         new_report(db_session, settings)
-    elin = create_user(db_session, settings, username="elin", display_name="Elin", password=HANDLER_PASSWORD,
-                       roles={"handler"}).user
-    db_session.flush()
-    make_own_keys(db_session, settings, elin)
-    grants.add_member(db_session, db_session.scalar(select(Channel).where(Channel.track == "obstacle")), elin)
-    anchor_user(db_session, settings, elin)
-    db_session.commit()
+    elin = _newcomer_waiting_for_keys(db_session, settings)
     ids = {**{name: user.id for name, user in holders.items()}, "elin": elin.id}
     real = grants.may_receive
     monkeypatch.setattr(grants, "may_receive", lambda *args: (time.sleep(0.1), real(*args))[1])  # widen the race
