@@ -3,7 +3,7 @@ forms, choices, validators with translated messages, password fields and the
 password-policy messages."""
 from __future__ import annotations
 
-import threading
+import functools
 
 from babel.support import Translations
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
@@ -22,15 +22,9 @@ SHORT_MAX = 2_000
 PASSWORD_MAX = 1024
 
 
-_wtforms_catalogs: dict[str, Translations] = {}
-_catalogs_lock = threading.Lock()
-
-
+@functools.cache  # one per language; two threads loading it at once is harmless
 def _wtforms_catalog(locale: str) -> Translations:
-    with _catalogs_lock:
-        if locale not in _wtforms_catalogs:
-            _wtforms_catalogs[locale] = Translations.load(messages_path(), [locale], domain="wtforms")
-        return _wtforms_catalogs[locale]
+    return Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class Form(FlaskForm):
